@@ -1,0 +1,65 @@
+/*
+ * api.c — the small parts of the model API: actors, decisions, throws,
+ * annotations.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+
+sr_actor *sr_spawn(const char *name, unsigned flags, sr_actor_fn fn, void *arg)
+{
+    exec *e = exec_current;
+    if (!e->in_setup)
+        exec_fail(CHECK_MODEL, "model misuse: sr_spawn outside setup");
+    return exec_spawn(e, name, flags, fn, arg);
+}
+
+sr_actor *sr_spawn_profiler(const char *name)
+{
+    exec *e = exec_current;
+    if (!e->in_setup)
+        exec_fail(CHECK_MODEL, "model misuse: sr_spawn_profiler outside setup");
+    if (e->sc.delivery == SR_DELIVER_SAME_THREAD || !e->target->on_signal || e->profiler)
+        return e->profiler;
+    sig_spawn_profiler(e, name);
+    return e->profiler;
+}
+
+sr_actor *sr_self(void) { return exec_current->cur; }
+void *sr_private(sr_actor *a) { return a->arg; }
+const char *sr_actor_name(sr_actor *a) { return a->name; }
+bool sr_in_handler(void) { return exec_current->cur->handler_depth > 0; }
+bool sr_tracing(void) { return exec_current->tr.full; }
+
+void sr_set_display(const char *display)
+{
+    exec *e = exec_current;
+    snprintf(e->cur->display, sizeof e->cur->display, "%s", display);
+    if (e->tr.full)
+        trace_add(&e->tr, e->steps, (unsigned)e->cur->id, T_DISPLAY, 0, 0, display);
+}
+
+uint32_t sr_choose(uint32_t n)
+{
+    return dec_choose(&exec_current->dec, n);
+}
+
+_Noreturn void sr_throw_at(const char *msg, const char *where)
+{
+    exec_fail_detail(CHECK_TARGET_ASSERT, msg, where, NULL);
+}
+
+void sr_note(const char *fmt, ...)
+{
+    exec *e = exec_current;
+    if (!e->tr.full)
+        return;
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    trace_add(&e->tr, e->steps, e->cur ? (unsigned)e->cur->id : 0, T_NOTE, 0, 0, buf);
+}

@@ -1,0 +1,250 @@
+/*
+ * decide.c — decisions: read from bytes, or proposed by a strategy, and
+ * always recorded. See decide.h for the encoding and why zero is default.
+ *
+ * Hot path: dec_event runs at every scheduling point. In the common case it
+ * reads or records a single zero bit, which is one compare and an increment.
+ */
+#include "decide.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "rng.h"
+
+static unsigned bits_for(uint32_t n)
+{
+    unsigned k = 0;
+    while (k < 32 && (1ull << k) < n)
+        k++;
+    return k;
+}
+
+void dec_init(decider *d)
+{
+    memset(d, 0, sizeof *d);
+    d->suppress = -1;
+    d->depth = 3;
+    d->est_steps = 2000;
+}
+
+void dec_free(decider *d)
+{
+    free(d->rec);
+    d->rec = NULL;
+}
+
+static void rec_reset(decider *d)
+{
+    if (d->rec)
+        memset(d->rec, 0, (d->rec_pos + 7) / 8);
+    d->rec_pos = 0;
+    d->nonzero = 0;
+    d->switches = 0;
+}
+
+void dec_start_input(decider *d, const uint8_t *bytes, size_t len, int64_t suppress)
+{
+    rec_reset(d);
+    d->mode = DEC_INPUT;
+    d->in = bytes;
+    d->in_bits = len * 8;
+    d->in_pos = 0;
+    d->suppress = suppress;
+}
+
+void dec_start_strategy(decider *d, dec_mode mode, uint64_t seed, const sr_scenario *sc,
+                        uint32_t pct_depth)
+{
+    rec_reset(d);
+    d->mode = mode;
+    d->in = NULL;
+    d->in_bits = d->in_pos = 0;
+    d->suppress = -1;
+    d->rng = rng_mix(seed ^ 0x5eed5eed5eedull);
+    d->switch_rate = sc->switch_rate;
+    d->signal_rate = sc->signal_rate;
+    d->depth = pct_depth ? pct_depth : 3;
+    if (d->depth > DEC_PCT_MAX_DEPTH)
+        d->depth = DEC_PCT_MAX_DEPTH;
+}
+
+/* PCT's set-up once the actors exist: a random permutation of high
+ * priorities, and d-1 change points spread uniformly over the expected
+ * length of the execution. */
+void dec_begin_exec(decider *d, struct exec *e)
+{
+    if (d->mode != DEC_PCT)
+        return;
+    int n = e->nactors;
+    uint32_t perm[MAX_ACTORS];
+    for (int i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    for (int i = n - 1; i > 0; i--) {
+        uint32_t j = rng_below(&d->rng, (uint32_t)i + 1);
+        uint32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    for (int i = 0; i < n; i++)
+        e->actors[i].prio = 1000000 + (int64_t)perm[i];
+    d->nchange = d->depth - 1;
+    uint64_t k = d->est_steps ? d->est_steps : 1;
+    for (uint32_t i = 0; i < d->nchange; i++)
+        d->change_at[i] = 1 + rng_next(&d->rng) % k;
+    /* sort ascending so the scheduler only looks at the next one */
+    for (uint32_t i = 1; i < d->nchange; i++)
+        for (uint32_t j = i; j > 0 && d->change_at[j - 1] > d->change_at[j]; j--) {
+            uint64_t t = d->change_at[j];
+            d->change_at[j] = d->change_at[j - 1];
+            d->change_at[j - 1] = t;
+        }
+    d->next_change = 0;
+    d->yield_prio = 0;
+}
+
+void dec_end_exec(decider *d, uint64_t steps)
+{
+    /* a running average, so change points cover the executions we see */
+    d->est_steps = (d->est_steps * 7 + steps) / 8;
+    if (d->est_steps < 16)
+        d->est_steps = 16;
+}
+
+static void rec_grow(decider *d, size_t need_bits)
+{
+    size_t need = (need_bits + 7) / 8;
+    if (need <= d->rec_cap)
+        return;
+    size_t cap = d->rec_cap ? d->rec_cap * 2 : 4096;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *p = realloc(d->rec, cap);
+    if (!p)
+        abort();
+    memset(p + d->rec_cap, 0, cap - d->rec_cap);
+    d->rec = p;
+    d->rec_cap = cap;
+}
+
+static uint32_t read_bits(decider *d, unsigned k)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < k; i++, d->in_pos++) {
+        if (d->in_pos >= d->in_bits)
+            break;
+        v |= (uint32_t)((d->in[d->in_pos >> 3] >> (d->in_pos & 7)) & 1u) << i;
+    }
+    return v;
+}
+
+static void write_bits(decider *d, unsigned k, uint32_t v)
+{
+    rec_grow(d, d->rec_pos + k);
+    for (unsigned i = 0; i < k; i++, d->rec_pos++)
+        if ((v >> i) & 1u)
+            d->rec[d->rec_pos >> 3] |= (uint8_t)(1u << (d->rec_pos & 7));
+}
+
+uint32_t dec_value(decider *d, uint32_t n, uint32_t proposal)
+{
+    if (n <= 1)
+        return 0;
+    unsigned k = bits_for(n);
+    uint32_t v;
+    if (d->mode == DEC_INPUT) {
+        v = read_bits(d, k) % n;
+    } else {
+        v = proposal < n ? proposal : 0;
+    }
+    if (v != 0 && (int64_t)d->nonzero++ == d->suppress)
+        v = 0;
+    if (v == 0 && d->rec_pos + k <= d->rec_cap * 8)
+        d->rec_pos += k; /* zero bits: the buffer is already zero */
+    else
+        write_bits(d, k, v);
+    return v;
+}
+
+/* Index, among the runnable actors other than the current one (in id order
+ * after it), of the one with the highest PCT priority. */
+static uint32_t pct_best(struct exec *e, uint32_t n)
+{
+    uint32_t best = 0;
+    int64_t best_prio = INT64_MIN;
+    for (uint32_t i = 0; i < n; i++) {
+        sr_actor *a = exec_next_runnable(e, e->cur, i);
+        if (a->prio > best_prio) {
+            best_prio = a->prio;
+            best = i;
+        }
+    }
+    return best;
+}
+
+static bool pct_should_switch(decider *d, struct exec *e)
+{
+    if (d->next_change < d->nchange && e->steps >= d->change_at[d->next_change]) {
+        /* a change point: the running actor drops below every initial
+         * priority (to d-1-i, so later change points sink lower still) */
+        e->cur->prio = (int64_t)(d->nchange - d->next_change);
+        d->next_change++;
+    }
+    int n = exec_count_runnable(e, e->cur);
+    if (n == 0)
+        return false;
+    sr_actor *a = exec_next_runnable(e, e->cur, pct_best(e, (uint32_t)n));
+    return a->prio > e->cur->prio;
+}
+
+int dec_event(decider *d, struct exec *e)
+{
+    int proposal = EV_NONE;
+    if (d->mode == DEC_RANDOM) {
+        if (rng_chance(&d->rng, d->switch_rate))
+            proposal = EV_SWITCH;
+        else if (d->signal_rate && rng_chance(&d->rng, d->signal_rate))
+            proposal = EV_SIGNAL;
+    } else if (d->mode == DEC_PCT) {
+        if (d->signal_rate && rng_chance(&d->rng, d->signal_rate))
+            proposal = EV_SIGNAL;
+        else if (pct_should_switch(d, e))
+            proposal = EV_SWITCH;
+    }
+    if (dec_value(d, 2, proposal != EV_NONE) == 0)
+        return EV_NONE;
+    return dec_value(d, 2, proposal == EV_SIGNAL) ? EV_SIGNAL : EV_SWITCH;
+}
+
+uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding)
+{
+    uint32_t proposal = 0;
+    if (d->mode == DEC_RANDOM) {
+        proposal = rng_below(&d->rng, n ? n : 1);
+    } else if (d->mode == DEC_PCT) {
+        if (yielding && e->cur->state == ACT_RUNNABLE)
+            e->cur->prio = --d->yield_prio; /* below every other priority */
+        proposal = pct_best(e, n);
+    }
+    uint32_t v = dec_value(d, n, proposal);
+    d->switches++;
+    return v;
+}
+
+uint32_t dec_choose(decider *d, uint32_t n)
+{
+    uint32_t proposal = 0;
+    if (d->mode != DEC_INPUT)
+        proposal = rng_below(&d->rng, n ? n : 1);
+    return dec_value(d, n, proposal);
+}
+
+const uint8_t *dec_recording(const decider *d, size_t *len)
+{
+    size_t n = (d->rec_pos + 7) / 8;
+    while (n > 0 && d->rec[n - 1] == 0)
+        n--;
+    *len = n;
+    return d->rec;
+}

@@ -1,0 +1,87 @@
+/*
+ * decide.h — where every decision of an execution comes from.
+ *
+ * A schedule is a stream of bits. Each decision reads as few bits as its
+ * range needs (ceil(log2 n), the value taken modulo n), least significant
+ * bit first; past the end of the stream every read yields zeros, and zero is
+ * every decision's default: keep running the current actor, no signal,
+ * program choice 0, and when a switch is forced, the next runnable actor in
+ * id order. So any byte string is a valid schedule, and truncating one
+ * shortens the run gracefully.
+ *
+ * A decider runs in one of three modes:
+ *   DEC_INPUT   the decisions are read from given bytes (replay, fuzzers);
+ *   DEC_RANDOM  a uniform random walk proposes them (rates from the scenario);
+ *   DEC_PCT     PCT proposes them (Burckhardt et al., ASPLOS 2010): random
+ *               actor priorities, d-1 priority change points, the highest
+ *               priority runnable actor runs.
+ * Whatever the mode, every decision is also *recorded* as the bits that
+ * encode it, so the recording replays the execution exactly in DEC_INPUT
+ * mode. A finding from a strategy is saved as its recording.
+ *
+ * Minimization support: in DEC_INPUT mode, one non-zero decision (counted
+ * from 0 in execution order) may be *suppressed*, i.e. taken as its default
+ * 0; the recording then holds the schedule that was actually executed.
+ */
+#ifndef STACKRACE_DECIDE_H
+#define STACKRACE_DECIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "stackrace/model.h"
+
+typedef enum dec_mode { DEC_INPUT, DEC_RANDOM, DEC_PCT } dec_mode;
+
+#define DEC_PCT_MAX_DEPTH 16
+
+typedef struct decider {
+    dec_mode mode;
+    /* DEC_INPUT */
+    const uint8_t *in;
+    size_t in_bits, in_pos;
+    int64_t suppress;          /* ordinal of the non-zero decision to zero, or -1 */
+    uint64_t nonzero;          /* non-zero decisions made so far */
+    uint64_t switches;         /* actor switches made so far */
+    /* the recording */
+    uint8_t *rec;
+    size_t rec_cap, rec_pos;   /* capacity in bytes, position in bits */
+    /* strategies */
+    uint64_t rng;
+    uint32_t switch_rate, signal_rate;
+    uint32_t depth;            /* PCT depth d */
+    uint64_t change_at[DEC_PCT_MAX_DEPTH];
+    uint32_t nchange, next_change;
+    int64_t yield_prio;        /* PCT: priorities below every other, for spinners */
+    uint64_t est_steps;        /* PCT: estimate of an execution's length */
+} decider;
+
+void dec_init(decider *d);
+void dec_free(decider *d);
+/* Prepare for one execution. */
+void dec_start_input(decider *d, const uint8_t *bytes, size_t len, int64_t suppress);
+void dec_start_strategy(decider *d, dec_mode mode, uint64_t seed, const sr_scenario *sc,
+                        uint32_t pct_depth);
+/* Called after setup, when the actors exist (PCT assigns priorities). */
+struct exec;
+void dec_begin_exec(decider *d, struct exec *e);
+/* Called after the execution (PCT learns its length). */
+void dec_end_exec(decider *d, uint64_t steps);
+
+/* The core: a value in [0, n). `proposal` is the strategy's choice (ignored
+ * in DEC_INPUT mode). */
+uint32_t dec_value(decider *d, uint32_t n, uint32_t proposal);
+
+/* Per-step event: 0 nothing, 1 switch, 2 signal. */
+enum { EV_NONE = 0, EV_SWITCH = 1, EV_SIGNAL = 2 };
+int dec_event(decider *d, struct exec *e);
+/* Which runnable actor (index among the `n` runnable ones other than the
+ * current, in id order after it) runs next. */
+uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding);
+/* A program choice in [0, n). */
+uint32_t dec_choose(decider *d, uint32_t n);
+
+/* The recording, trailing zero bytes trimmed. */
+const uint8_t *dec_recording(const decider *d, size_t *len);
+
+#endif

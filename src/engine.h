@@ -1,0 +1,156 @@
+/*
+ * engine.h — the model engine's internal state, shared by its modules.
+ *
+ * One `exec` is one execution of a target under one schedule. It lives in
+ * an `engine`, which is per OS thread and keeps what is expensive to build
+ * (fiber stacks, word arrays, trace buffers) across executions. The public
+ * API functions (sr_load, sr_call, ...) find the running execution through
+ * a thread-local pointer, so `--jobs N` runs N independent engines.
+ *
+ * Modules and prefixes:
+ *   exec.c      exec_    lifecycle, the scheduling point, switching, aborting
+ *   decide.c    dec_     decisions: read from bytes or made by a strategy,
+ *                        always recorded as bytes
+ *   memory.c    (sr_)    shared words and model locks
+ *   stack.c     stk_     stacks, symbols, calls/returns, ground truth
+ *   walk.c      walk_    the walk oracle
+ *   signal.c    sig_     signal delivery (same-thread and remote-suspend)
+ *   trace.c     trace_   the event trace and its hash
+ *   finding.c   finding_ findings and their signatures
+ */
+#ifndef STACKRACE_ENGINE_H
+#define STACKRACE_ENGINE_H
+
+#include "stackrace/model.h"
+#include "fiber.h"
+#include "decide.h"
+#include "trace.h"
+#include "finding.h"
+
+#define MAX_ACTORS 16
+#define MAX_STACKS 32
+#define STACK_REGION 0x7f0000000000ull
+#define STACK_STRIDE 0x100000ull   /* one stack per MiB of address space */
+#define STACK_MAX_BYTES 0x40000u   /* 256 KiB */
+#define FIBER_STACK_BYTES (256u * 1024u)
+
+typedef enum actor_state {
+    ACT_RUNNABLE,
+    ACT_BLOCKED,   /* waiting for a model lock */
+    ACT_FROZEN,    /* suspended by a remote signal */
+    ACT_IDLE,      /* the profiler with nothing to do */
+    ACT_DONE
+} actor_state;
+
+struct sr_actor {
+    fiber fib;
+    int id;
+    const char *name;
+    char display[32];
+    unsigned flags;
+    sr_actor_fn fn;
+    void *arg;
+    actor_state state;
+    sr_lock *waiting_on;
+    sr_pc pc;
+    sr_addr sp;
+    unsigned handler_depth;   /* >0 while running a signal handler */
+    sr_actor *interrupted;    /* whose signal this actor is handling */
+    int64_t prio;             /* PCT priority: higher runs first */
+};
+
+typedef struct gt_frame {
+    sr_addr slot;  /* address of the return slot */
+    sr_pc ret;     /* the true return PC */
+} gt_frame;
+
+struct sr_stack {
+    char name[24];
+    int id;
+    sr_addr lo, hi;
+    sr_word *words;          /* (hi - lo) / 8 words, reused across executions */
+    uint32_t cap_words;
+    /* Ground truth: frames[0] is the outermost. prefix[d] hashes frames[0..d). */
+    gt_frame frames[SR_WALK_MAX];
+    uint64_t prefix[SR_WALK_MAX + 1];
+    unsigned depth;
+    sr_walk *walks;          /* walks in progress over this stack */
+};
+
+typedef struct exec_stats {
+    uint64_t signals, walks_complete, walks_declined, returns, trampolines;
+} exec_stats;
+
+typedef struct exec {
+    const sr_target *target;
+    sr_scenario sc;
+    void *state;
+    size_t state_cap;
+
+    sr_actor actors[MAX_ACTORS];
+    int nactors;
+    sr_stack stacks[MAX_STACKS];
+    int nstacks;
+    sr_actor *cur;
+    sr_actor *profiler;
+    sr_sigctx remote_ctx;      /* the request the profiler serves */
+    bool remote_pending;
+    fiber main_fiber;
+    bool in_setup;
+
+    decider dec;
+    uint64_t steps;
+    trace tr;
+    finding fail;
+    bool failed;
+    exec_stats stats;
+} exec;
+
+extern _Thread_local exec *exec_current;
+
+/* exec.c */
+typedef struct exec_result {
+    bool failed;
+    finding f;
+    uint64_t steps;
+    uint64_t trace_hash;
+    exec_stats stats;
+} exec_result;
+
+void exec_init(exec *e);
+void exec_free(exec *e);
+/* Run one execution. The decider must have been prepared by the caller
+ * (dec_start_*). */
+void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *out);
+/* The scheduling point: trace the step, maybe deliver a signal, maybe
+ * switch. Every API call that touches shared state ends in one. */
+void exec_point(int kind, uint64_t addr, uint64_t value, const char *text);
+/* Switch away from the current actor because it cannot run (blocked,
+ * frozen, idle, done) or yields. */
+void exec_reschedule(bool forced);
+_Noreturn void exec_fail(int check, const char *msg);
+_Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
+                                const char *detail);
+/* Fold an event into the trace hash (and full trace) without deciding. */
+void exec_event(int kind, uint64_t addr, uint64_t value, const char *text);
+uint64_t exec_stable_addr(const void *p);
+sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, void *arg);
+sr_actor *exec_next_runnable(exec *e, sr_actor *after, uint32_t skip);
+int exec_count_runnable(exec *e, const sr_actor *except);
+
+/* stack.c */
+void stk_reset(exec *e);
+sr_stack *stk_of(exec *e, sr_addr addr);
+const char *stk_symbol(const sr_target *t, sr_pc pc, char *buf, size_t len);
+void stk_gt_push(sr_stack *s, sr_addr slot, sr_pc ret);
+void stk_gt_pop(sr_stack *s);
+
+/* walk.c */
+void walk_note_change(sr_stack *s);
+
+/* signal.c */
+void sig_deliver(exec *e, bool remote);
+bool sig_can_land(exec *e, const sr_actor *a, bool remote);
+void sig_spawn_profiler(exec *e, const char *name);
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * exec.c — one execution: its lifecycle, the scheduling point, switching.
+ *
+ * Invariants:
+ *  - Exactly one actor runs at a time (e->cur); all others are parked at a
+ *    scheduling point inside fiber_switch. The main fiber (the caller of
+ *    exec_run) runs only before the first actor starts and after the
+ *    execution ends.
+ *  - The execution ends when every non-daemon actor is done, or at the
+ *    first finding. Either way control goes back to the main fiber, and the
+ *    actors' fibers are abandoned where they stand: the next execution
+ *    restarts them from the top on the same (reused) stacks.
+ *  - Everything an actor does between two scheduling points is atomic, so
+ *    the decisions taken at the points fix the whole execution. Nothing the
+ *    engine hashes depends on host addresses (see stable_addr), so a
+ *    schedule gives the same trace hash in every process.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+_Thread_local exec *exec_current;
+
+void exec_init(exec *e)
+{
+    memset(e, 0, sizeof *e);
+    dec_init(&e->dec);
+    trace_init(&e->tr);
+}
+
+void exec_free(exec *e)
+{
+    for (int i = 0; i < MAX_ACTORS; i++)
+        if (e->actors[i].fib.stack_size)
+            fiber_stack_free(&e->actors[i].fib);
+    for (int i = 0; i < MAX_STACKS; i++)
+        free(e->stacks[i].words);
+    free(e->state);
+    dec_free(&e->dec);
+    trace_free(&e->tr);
+}
+
+/* Stable names for addresses the trace hash sees: offsets into the target
+ * state, never host pointers (which change with ASLR). */
+uint64_t exec_stable_addr(const void *p)
+{
+    exec *e = exec_current;
+    const char *c = p, *base = e->state;
+    if (base && c >= base && c < base + e->target->state_size)
+        return (uint64_t)(c - base) | (1ull << 62);
+    return 0;
+}
+
+sr_actor *exec_next_runnable(exec *e, sr_actor *after, uint32_t skip)
+{
+    int n = e->nactors;
+    int start = after ? after->id : -1;
+    for (int k = 1; k <= n; k++) {
+        sr_actor *a = &e->actors[(start + k + n) % n];
+        if (a == after || a->state != ACT_RUNNABLE)
+            continue;
+        if (skip-- == 0)
+            return a;
+    }
+    return NULL;
+}
+
+int exec_count_runnable(exec *e, const sr_actor *except)
+{
+    int n = 0;
+    for (int i = 0; i < e->nactors; i++)
+        n += e->actors[i].state == ACT_RUNNABLE && &e->actors[i] != except;
+    return n;
+}
+
+static bool all_work_done(exec *e)
+{
+    for (int i = 0; i < e->nactors; i++) {
+        const sr_actor *a = &e->actors[i];
+        if (!(a->flags & SR_ACTOR_DAEMON) && a->state != ACT_DONE)
+            return false;
+    }
+    return true;
+}
+
+/* Record an event in the hash (and the full trace) without deciding. */
+void exec_event(int kind, uint64_t addr, uint64_t value, const char *text)
+{
+    exec *e = exec_current;
+    trace_hash(&e->tr, (unsigned)e->cur->id, (unsigned)kind, addr, value);
+    if (e->tr.full)
+        trace_add(&e->tr, e->steps, (unsigned)e->cur->id, (unsigned)kind, addr, value, text);
+}
+
+static void switch_to(exec *e, sr_actor *next)
+{
+    sr_actor *prev = e->cur;
+    if (next == prev)
+        return;
+    exec_event(T_SWITCH, (uint64_t)next->id, 0, NULL);
+    e->cur = next;
+    fiber_switch(&prev->fib, &next->fib);
+    /* resumed: whoever switched to us set e->cur */
+}
+
+static void back_to_main(exec *e)
+{
+    fiber_switch(&e->cur->fib, &e->main_fiber);
+    abort(); /* an ended execution is never resumed */
+}
+
+_Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
+                                const char *detail)
+{
+    exec *e = exec_current;
+    if (e->in_setup || !e->cur) {
+        fprintf(stderr, "stackrace: target %s failed during setup: %s\n", e->target->name, msg);
+        abort();
+    }
+    finding *f = &e->fail;
+    f->check = check;
+    snprintf(f->message, sizeof f->message, "%s", msg);
+    snprintf(f->location, sizeof f->location, "%s", where ? where : "");
+    snprintf(f->actor, sizeof f->actor, "%s", e->cur->display);
+    snprintf(f->detail, sizeof f->detail, "%s", detail ? detail : "");
+    f->step = e->steps;
+    e->failed = true;
+    exec_event(T_FINDING, (uint64_t)check, 0, msg);
+    back_to_main(e);
+    abort();
+}
+
+_Noreturn void exec_fail(int check, const char *msg)
+{
+    exec_fail_detail(check, msg, NULL, NULL);
+}
+
+void exec_reschedule(bool yielding)
+{
+    exec *e = exec_current;
+    sr_actor *cur = e->cur;
+    if (cur->state == ACT_DONE && all_work_done(e))
+        back_to_main(e);
+    int n = exec_count_runnable(e, cur);
+    if (n == 0) {
+        if (cur->state == ACT_RUNNABLE)
+            return; /* a yield with nobody else to run */
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s is %s and no actor can run", cur->display,
+                 cur->state == ACT_BLOCKED ? "blocked on a lock" : "waiting");
+        exec_fail_detail(CHECK_DEADLOCK, "deadlock: no runnable actor",
+                         cur->waiting_on && cur->waiting_on->name ? cur->waiting_on->name : "",
+                         detail);
+    }
+    uint32_t idx = dec_pick(&e->dec, e, (uint32_t)n, yielding);
+    switch_to(e, exec_next_runnable(e, cur, idx));
+}
+
+void exec_point(int kind, uint64_t addr, uint64_t value, const char *text)
+{
+    exec *e = exec_current;
+    if (e->in_setup)
+        return;
+    exec_event(kind, addr, value, text);
+    if (++e->steps > e->sc.max_steps)
+        exec_fail_detail(CHECK_HANG, "hang: step budget exceeded", "", NULL);
+    int ev = dec_event(&e->dec, e);
+    if (ev == EV_NONE)
+        return;
+    if (ev == EV_SIGNAL) {
+        bool remote = e->sc.delivery == SR_DELIVER_REMOTE;
+        if (e->sc.delivery == SR_DELIVER_MIXED)
+            remote = dec_value(&e->dec, 2, (uint32_t)(e->dec.rng & 1)) != 0;
+        if (sig_can_land(e, e->cur, remote))
+            sig_deliver(e, remote);
+        return;
+    }
+    uint32_t n = (uint32_t)exec_count_runnable(e, e->cur);
+    uint32_t idx = dec_pick(&e->dec, e, n, false);
+    if (n)
+        switch_to(e, exec_next_runnable(e, e->cur, idx));
+}
+
+static void actor_main(void *arg)
+{
+    sr_actor *a = arg;
+    a->fn(a->arg);
+    a->state = ACT_DONE;
+    exec_event(T_DONE, 0, 0, NULL);
+    exec_reschedule(false);
+    fprintf(stderr, "stackrace: a finished actor was resumed\n");
+    abort();
+}
+
+sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, void *arg)
+{
+    if (e->nactors == MAX_ACTORS) {
+        fprintf(stderr, "stackrace: target %s spawns more than %d actors\n", e->target->name,
+                MAX_ACTORS);
+        abort();
+    }
+    sr_actor *a = &e->actors[e->nactors];
+    if (!a->fib.stack_size && fiber_stack_alloc(&a->fib, FIBER_STACK_BYTES) != 0) {
+        perror("stackrace: fiber stack");
+        abort();
+    }
+    a->id = e->nactors++;
+    a->name = name;
+    snprintf(a->display, sizeof a->display, "%s", name);
+    a->flags = flags;
+    a->fn = fn;
+    a->arg = arg;
+    a->state = ACT_RUNNABLE;
+    a->waiting_on = NULL;
+    a->pc = 0;
+    a->sp = 0;
+    a->handler_depth = 0;
+    a->interrupted = NULL;
+    a->prio = 0;
+    fiber_start(&a->fib, actor_main, a);
+    return a;
+}
+
+static void reset(exec *e, const sr_target *t, const sr_scenario *sc)
+{
+    e->target = t;
+    e->sc = *sc;
+    if (e->state_cap < t->state_size) {
+        free(e->state);
+        e->state = malloc(t->state_size ? t->state_size : 1);
+        if (!e->state)
+            abort();
+        e->state_cap = t->state_size;
+    }
+    memset(e->state, 0, t->state_size);
+    e->nactors = 0;
+    e->cur = NULL;
+    e->profiler = NULL;
+    e->remote_pending = false;
+    e->steps = 0;
+    e->failed = false;
+    memset(&e->fail, 0, sizeof e->fail);
+    memset(&e->stats, 0, sizeof e->stats);
+    stk_reset(e);
+}
+
+void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *out)
+{
+    reset(e, t, sc);
+    trace_reset(&e->tr, e->tr.full);
+    exec_current = e;
+    fiber_init_main(&e->main_fiber);
+    e->in_setup = true;
+    t->setup(e->state, t->config, &e->sc);
+    if (t->on_signal && sc->delivery != SR_DELIVER_SAME_THREAD && !e->profiler)
+        sig_spawn_profiler(e, t->profiler_name ? t->profiler_name : "profiler");
+    e->in_setup = false;
+    dec_begin_exec(&e->dec, e);
+    e->cur = exec_next_runnable(e, NULL, 0);
+    if (e->cur)
+        fiber_switch(&e->main_fiber, &e->cur->fib);
+    for (int i = 0; i < e->nactors; i++)
+        fiber_abandon(&e->actors[i].fib);
+    dec_end_exec(&e->dec, e->steps);
+    out->failed = e->failed;
+    out->f = e->fail;
+    out->steps = e->steps;
+    out->trace_hash = e->tr.hash;
+    out->stats = e->stats;
+    exec_current = NULL;
+}

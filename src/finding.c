@@ -1,0 +1,31 @@
+/* finding.c — check names and finding signatures. */
+#include "finding.h"
+
+#include <stdio.h>
+
+#include "rng.h"
+
+const char *finding_check_name(int check)
+{
+    static const char *const names[CHECK_NKINDS] = {
+        "none", "target-assert", "walk-oracle", "rewriter",
+        "self-deadlock", "deadlock", "hang", "model-misuse",
+    };
+    return check >= 0 && check < CHECK_NKINDS ? names[check] : "unknown";
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return rng_mix(h ^ 0xff);
+}
+
+void finding_signature(const finding *f, const char *target, char *out, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)f->check;
+    h = hash_str(h, target);
+    h = hash_str(h, f->message);
+    h = hash_str(h, f->location);
+    snprintf(out, len, "%s-%016llx", finding_check_name(f->check), (unsigned long long)h);
+}

@@ -1,0 +1,442 @@
+/*
+ * hunt.c — `stackrace hunt`: run a strategy against a target until a
+ * finding, a time or execution budget, or (with --keep-going) the budget.
+ *
+ * Execution i of a hunt uses the seed mix(seed, i), whichever job runs it,
+ * so a hunt's executions do not depend on --jobs. Each job is an OS thread
+ * with its own engine. A finding is saved as the strategy's recording (the
+ * bytes replay it exactly), written atomically to DIR/<signature>.sched,
+ * then replayed once with full tracing: the replay must give the same
+ * signature (a self-check of determinism) and tells the narrative.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "rng.h"
+#include "run.h"
+#include "scenario.h"
+
+#define MAX_FINDINGS 256
+
+typedef struct hunt_finding {
+    char signature[64];
+    char path[4096];
+    finding f;
+} hunt_finding;
+
+typedef struct hunt {
+    const sr_target *t;
+    sr_scenario sc;
+    dec_mode mode;
+    uint32_t depth;
+    uint64_t seed;
+    double time_limit;
+    uint64_t exec_limit;
+    int jobs;
+    const char *out_dir;
+    bool keep_going, json, quiet;
+
+    double start;
+    atomic_uint_fast64_t execs;
+    atomic_bool stop;
+    atomic_uint_fast64_t signals, walks_complete, walks_declined;
+    pthread_mutex_t mu;
+    hunt_finding findings[MAX_FINDINGS];
+    int nfindings;
+    uint64_t first_execs;
+    double first_seconds;
+    int error; /* 2 if a finding could not be written */
+} hunt;
+
+static const char *strategy_name(dec_mode m)
+{
+    return m == DEC_PCT ? "pct" : "random";
+}
+
+static void clear_progress(const hunt *h)
+{
+    if (!h->quiet)
+        fputs("\r\033[K", stderr);
+}
+
+/* Called with h->mu held. */
+static void report_finding(hunt *h, hunt_finding *hf, exec *replay, const exec_result *rr,
+                           uint64_t execs, double secs)
+{
+    if (h->json)
+        return;
+    clear_progress(h);
+    printf("finding: %s after %llu execs (%.2f s): %s%s%s\n", hf->signature,
+           (unsigned long long)execs, secs, hf->f.message, hf->f.location[0] ? " in " : "",
+           hf->f.location);
+    printf("  schedule: %s\n\n", hf->path);
+    report_narrative(stdout, replay, rr);
+    printf("\nreplay: stackrace replay %s --narrative\n\n", hf->path);
+    fflush(stdout);
+}
+
+static void on_finding(hunt *h, exec *e, const exec_result *r, uint64_t exec_index)
+{
+    char sig[64];
+    finding_signature(&r->f, h->t->name, sig, sizeof sig);
+    pthread_mutex_lock(&h->mu);
+    for (int i = 0; i < h->nfindings; i++)
+        if (strcmp(h->findings[i].signature, sig) == 0) {
+            pthread_mutex_unlock(&h->mu);
+            return;
+        }
+    if (h->nfindings == MAX_FINDINGS || (!h->keep_going && h->nfindings > 0)) {
+        pthread_mutex_unlock(&h->mu);
+        return;
+    }
+    hunt_finding *hf = &h->findings[h->nfindings++];
+    snprintf(hf->signature, sizeof hf->signature, "%s", sig);
+    hf->f = r->f;
+    snprintf(hf->path, sizeof hf->path, "%s/%s.sched", h->out_dir, sig);
+    schedule s = {.sc = h->sc};
+    snprintf(s.target, sizeof s.target, "%s", h->t->name);
+    size_t n;
+    const uint8_t *rec = dec_recording(&e->dec, &n);
+    s.bytes = (uint8_t *)rec;
+    s.len = n;
+    char err[256];
+    if (sched_write_file(hf->path, &s, err, sizeof err) != 0) {
+        clear_progress(h);
+        fprintf(stderr, "stackrace: %s\n", err);
+        h->error = 2;
+        atomic_store(&h->stop, true);
+        pthread_mutex_unlock(&h->mu);
+        return;
+    }
+    uint64_t execs = exec_index + 1;
+    double secs = run_now() - h->start;
+    if (h->nfindings == 1) {
+        h->first_execs = execs;
+        h->first_seconds = secs;
+    }
+    exec *replay = run_new_exec();
+    exec_result rr;
+    run_schedule(replay, h->t, &s, true, -1, &rr);
+    char sig2[64] = "";
+    if (rr.failed)
+        finding_signature(&rr.f, h->t->name, sig2, sizeof sig2);
+    if (strcmp(sig, sig2) != 0) {
+        clear_progress(h);
+        fprintf(stderr, "stackrace: internal error: %s did not replay to the same finding "
+                        "(got %s)\n", hf->path, rr.failed ? sig2 : "no finding");
+        h->error = 2;
+    }
+    report_finding(h, hf, replay, &rr, execs, secs);
+    run_free_exec(replay);
+    if (!h->keep_going)
+        atomic_store(&h->stop, true);
+    pthread_mutex_unlock(&h->mu);
+}
+
+typedef struct job {
+    hunt *h;
+    int index;
+    pthread_t thread;
+} job;
+
+static void *job_main(void *arg)
+{
+    job *j = arg;
+    hunt *h = j->h;
+    exec *e = run_new_exec();
+    exec_result r;
+    uint64_t local = 0;
+    for (uint64_t i = (uint64_t)j->index; !atomic_load_explicit(&h->stop, memory_order_relaxed);
+         i += (uint64_t)h->jobs) {
+        if (h->exec_limit && i >= h->exec_limit)
+            break;
+        dec_start_strategy(&e->dec, h->mode, rng_mix(h->seed ^ rng_mix(i + 1)), &h->sc,
+                           h->depth);
+        exec_run(e, h->t, &h->sc, &r);
+        atomic_fetch_add_explicit(&h->execs, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&h->signals, r.stats.signals, memory_order_relaxed);
+        atomic_fetch_add_explicit(&h->walks_complete, r.stats.walks_complete,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&h->walks_declined, r.stats.walks_declined,
+                                  memory_order_relaxed);
+        if (r.failed)
+            on_finding(h, e, &r, i);
+        if ((++local & 63) == 0 && h->time_limit > 0 && run_now() - h->start >= h->time_limit)
+            atomic_store(&h->stop, true);
+    }
+    run_free_exec(e);
+    return NULL;
+}
+
+static void progress(hunt *h, double now)
+{
+    double el = now - h->start;
+    uint64_t n = atomic_load(&h->execs);
+    fprintf(stderr, "\r\033[Khunt %s: %llu execs, %.0f execs/s, %.1f s, %d finding%s",
+            h->t->name, (unsigned long long)n, el > 0 ? (double)n / el : 0.0, el,
+            h->nfindings, h->nfindings == 1 ? "" : "s");
+    fflush(stderr);
+}
+
+static void print_json(hunt *h, double secs)
+{
+    uint64_t n = atomic_load(&h->execs);
+    const hunt_finding *first = h->nfindings ? &h->findings[0] : NULL;
+    printf("{\"target\":");
+    report_json_string(stdout, h->t->name);
+    printf(",\"strategy\":\"%s\",\"depth\":%u,\"seed\":%llu,\"jobs\":%d,\"found\":%s",
+           strategy_name(h->mode), h->depth, (unsigned long long)h->seed, h->jobs,
+           first ? "true" : "false");
+    printf(",\"check\":");
+    if (first) report_json_string(stdout, finding_check_name(first->f.check));
+    else printf("null");
+    printf(",\"message\":");
+    if (first) report_json_string(stdout, first->f.message);
+    else printf("null");
+    printf(",\"execs\":%llu,\"seconds\":%.3f,\"execs_per_sec\":%.1f", (unsigned long long)n,
+           secs, secs > 0 ? (double)n / secs : 0.0);
+    printf(",\"finding\":");
+    if (first) report_json_string(stdout, first->path);
+    else printf("null");
+    if (first)
+        printf(",\"first_finding_execs\":%llu,\"first_finding_seconds\":%.4f",
+               (unsigned long long)h->first_execs, h->first_seconds);
+    else
+        printf(",\"first_finding_execs\":null,\"first_finding_seconds\":null");
+    printf(",\"signals\":%llu,\"walks_complete\":%llu,\"walks_declined\":%llu",
+           (unsigned long long)atomic_load(&h->signals),
+           (unsigned long long)atomic_load(&h->walks_complete),
+           (unsigned long long)atomic_load(&h->walks_declined));
+    printf(",\"findings\":[");
+    for (int i = 0; i < h->nfindings; i++) {
+        printf(i ? ",{" : "{");
+        printf("\"check\":");
+        report_json_string(stdout, finding_check_name(h->findings[i].f.check));
+        printf(",\"message\":");
+        report_json_string(stdout, h->findings[i].f.message);
+        printf(",\"location\":");
+        report_json_string(stdout, h->findings[i].f.location);
+        printf(",\"signature\":");
+        report_json_string(stdout, h->findings[i].signature);
+        printf(",\"file\":");
+        report_json_string(stdout, h->findings[i].path);
+        printf("}");
+    }
+    printf("]}\n");
+}
+
+static const char HUNT_HELP[] =
+    "usage: stackrace hunt TARGET [options]\n"
+    "\n"
+    "Runs executions of TARGET under a scheduling strategy until the first finding\n"
+    "(or, with --keep-going, until the budget), writing each finding atomically to\n"
+    "DIR/<signature>.sched and printing its narrative and the replay command.\n"
+    "\n"
+    "options:\n"
+    "  --strategy random|pct   scheduling strategy (default pct)\n"
+    "  --depth D               PCT depth: D-1 priority change points (default 3)\n"
+    "  --seed N                hunt seed (default: from the clock; printed)\n"
+    "  --time SEC              stop after SEC seconds (default 60 unless --execs)\n"
+    "  --execs N               stop after N executions\n"
+    "  --jobs N                parallel engines, one per thread (default 1)\n"
+    "  --out DIR               where findings go (default ./findings)\n"
+    "  --keep-going            continue after a finding; one file per signature\n"
+    "  --json                  print one JSON object at the end instead of text\n"
+    "scenario (default: the target's):\n"
+    "  --mutators N            mutator actors (1..8)\n"
+    "  --program-len N         operations in each mutator's program\n"
+    "  --scan-rate N           rewriter eagerness, per mille\n"
+    "  --signal-rate N         signals per 1000 steps\n"
+    "  --switch-rate N         preemptions per 1000 steps (random strategy)\n"
+    "  --barrier-spacing B     0: a barrier in every frame; else first offset in bytes\n"
+    "  --delivery same-thread|remote|mixed\n"
+    "  --max-steps N           step budget of one execution (a hang above it)\n"
+    "\n"
+    "exit status: 0 no finding, 1 finding(s), 2 usage or input error\n";
+
+static int parse_scenario_flag(const char *flag, const char *val, sr_scenario *sc, bool *known)
+{
+    *known = true;
+    uint32_t *field = NULL;
+    if (!strcmp(flag, "--mutators")) field = &sc->mutators;
+    else if (!strcmp(flag, "--program-len")) field = &sc->program_len;
+    else if (!strcmp(flag, "--scan-rate")) field = &sc->scan_rate;
+    else if (!strcmp(flag, "--signal-rate")) field = &sc->signal_rate;
+    else if (!strcmp(flag, "--switch-rate")) field = &sc->switch_rate;
+    else if (!strcmp(flag, "--barrier-spacing")) field = &sc->barrier_spacing;
+    else if (!strcmp(flag, "--max-steps")) field = &sc->max_steps;
+    else if (!strcmp(flag, "--delivery")) {
+        if (!val) return run_usage_error("--delivery needs a value");
+        if (!strcmp(val, "same-thread")) sc->delivery = SR_DELIVER_SAME_THREAD;
+        else if (!strcmp(val, "remote")) sc->delivery = SR_DELIVER_REMOTE;
+        else if (!strcmp(val, "mixed")) sc->delivery = SR_DELIVER_MIXED;
+        else return run_usage_error("--delivery: '%s' is not same-thread, remote or mixed", val);
+        return 0;
+    } else {
+        *known = false;
+        return 0;
+    }
+    if (!val || !run_parse_u32(val, 0, 100000000, field))
+        return run_usage_error("%s needs a number, got '%s'", flag, val ? val : "");
+    return 0;
+}
+
+int cmd_hunt(int argc, char **argv)
+{
+    hunt *h = calloc(1, sizeof *h);
+    if (!h)
+        abort();
+    const char *target = NULL;
+    h->mode = DEC_PCT;
+    h->depth = 3;
+    h->jobs = 1;
+    h->out_dir = "findings";
+    h->seed = rng_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
+    h->seed &= 0xffffffffull;
+    bool have_time = false;
+    sr_scenario sc = {0};
+    bool sc_init = false;
+    int rc = 0;
+    /* the target comes first so its scenario defaults can be overridden */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(HUNT_HELP, stdout);
+            free(h);
+            return 0;
+        }
+        if (argv[i][0] != '-' && !target)
+            target = argv[i];
+        else if (argv[i][0] == '-' && strcmp(argv[i], "--keep-going") && strcmp(argv[i], "--json"))
+            i++; /* skip the flag's value */
+    }
+    if (!target) {
+        free(h);
+        return run_usage_error("hunt: missing TARGET (stackrace hunt --help)");
+    }
+    if (!(h->t = run_target(target))) {
+        free(h);
+        return 2;
+    }
+    sc = scenario_defaults(h->t);
+    sc_init = true;
+    (void)sc_init;
+    for (int i = 1; i < argc && rc == 0; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool known;
+        if (a[0] != '-') {
+            if (a != target)
+                rc = run_usage_error("hunt: unexpected argument '%s'", a);
+            continue;
+        }
+        if (!strcmp(a, "--keep-going")) { h->keep_going = true; continue; }
+        if (!strcmp(a, "--json")) { h->json = true; continue; }
+        i++;
+        if (!v) { rc = run_usage_error("hunt: %s needs a value", a); break; }
+        if (!strcmp(a, "--strategy")) {
+            if (!strcmp(v, "random")) h->mode = DEC_RANDOM;
+            else if (!strcmp(v, "pct")) h->mode = DEC_PCT;
+            else rc = run_usage_error("hunt: --strategy: '%s' is not random or pct", v);
+        } else if (!strcmp(a, "--depth")) {
+            if (!run_parse_u32(v, 1, DEC_PCT_MAX_DEPTH, &h->depth))
+                rc = run_usage_error("hunt: --depth must be in 1..%d, got '%s'",
+                                     DEC_PCT_MAX_DEPTH, v);
+        } else if (!strcmp(a, "--seed")) {
+            if (!run_parse_u64(v, &h->seed))
+                rc = run_usage_error("hunt: --seed needs a non-negative number, got '%s'", v);
+        } else if (!strcmp(a, "--time")) {
+            if (!run_parse_seconds(v, &h->time_limit))
+                rc = run_usage_error("hunt: --time needs a positive number of seconds, got "
+                                     "'%s'", v);
+            have_time = true;
+        } else if (!strcmp(a, "--execs")) {
+            if (!run_parse_u64(v, &h->exec_limit) || h->exec_limit == 0)
+                rc = run_usage_error("hunt: --execs needs a positive number, got '%s'", v);
+        } else if (!strcmp(a, "--jobs")) {
+            uint32_t j;
+            if (!run_parse_u32(v, 1, 256, &j))
+                rc = run_usage_error("hunt: --jobs must be in 1..256, got '%s'", v);
+            h->jobs = (int)j;
+        } else if (!strcmp(a, "--out")) {
+            h->out_dir = v;
+        } else {
+            rc = parse_scenario_flag(a, v, &sc, &known);
+            if (rc == 0 && !known)
+                rc = run_usage_error("hunt: unknown option '%s' (stackrace hunt --help)", a);
+        }
+    }
+    if (rc == 0) {
+        const char *why = scenario_check(&sc);
+        if (why)
+            rc = run_usage_error("hunt: %s", why);
+    }
+    if (rc == 0 && mkdir(h->out_dir, 0755) != 0 && errno != EEXIST)
+        rc = run_usage_error("hunt: cannot create %s: %s", h->out_dir, strerror(errno));
+    if (rc) {
+        free(h);
+        return rc;
+    }
+    if (!have_time && !h->exec_limit)
+        h->time_limit = 60;
+    h->sc = sc;
+    h->quiet = h->json || !isatty(2);
+    pthread_mutex_init(&h->mu, NULL);
+    if (!h->json)
+        printf("hunting %s: strategy %s%s, seed %llu, %d job%s, scenario: %u mutator%s, "
+               "program %u, delivery %s, barrier spacing %u\n",
+               h->t->name, strategy_name(h->mode), h->mode == DEC_PCT ? " (depth)" : "",
+               (unsigned long long)h->seed, h->jobs, h->jobs == 1 ? "" : "s", sc.mutators,
+               sc.mutators == 1 ? "" : "s", sc.program_len,
+               scenario_delivery_name(sc.delivery), sc.barrier_spacing);
+    fflush(stdout);
+    h->start = run_now();
+    job *jobs = calloc((size_t)h->jobs, sizeof *jobs);
+    for (int i = 0; i < h->jobs; i++) {
+        jobs[i] = (job){.h = h, .index = i};
+        pthread_create(&jobs[i].thread, NULL, job_main, &jobs[i]);
+    }
+    if (!h->quiet) {
+        /* wait for the jobs, refreshing the progress line */
+        for (;;) {
+            struct timespec ts = {0, 250 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&h->mu);
+            progress(h, run_now());
+            pthread_mutex_unlock(&h->mu);
+            if (atomic_load(&h->stop))
+                break;
+            if (h->exec_limit && atomic_load(&h->execs) >= h->exec_limit)
+                break;
+            if (h->time_limit > 0 && run_now() - h->start >= h->time_limit + 1)
+                break;
+        }
+    }
+    for (int i = 0; i < h->jobs; i++)
+        pthread_join(jobs[i].thread, NULL);
+    free(jobs);
+    double secs = run_now() - h->start;
+    clear_progress(h);
+    if (h->json) {
+        print_json(h, secs);
+    } else {
+        uint64_t n = atomic_load(&h->execs);
+        printf("hunt %s: %llu execs in %.1f s (%.0f execs/s), %d finding%s; signals %llu, "
+               "walks %llu complete, %llu declined\n",
+               h->t->name, (unsigned long long)n, secs, secs > 0 ? (double)n / secs : 0.0,
+               h->nfindings, h->nfindings == 1 ? "" : "s",
+               (unsigned long long)atomic_load(&h->signals),
+               (unsigned long long)atomic_load(&h->walks_complete),
+               (unsigned long long)atomic_load(&h->walks_declined));
+    }
+    int status = h->error ? h->error : h->nfindings ? 1 : 0;
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+    return status;
+}

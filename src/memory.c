@@ -1,0 +1,108 @@
+/*
+ * memory.c — shared words and model locks: the scheduling points a target
+ * uses for everything two actors share.
+ *
+ * Each access happens, then the scheduling point follows it: the value a
+ * load returns is the value at the moment of the load, and another actor or
+ * a signal may run before the next access. Model locks block (the waiter is
+ * not runnable until the lock is released) rather than spin, which is
+ * equivalent for the interleavings it allows and lets the engine see
+ * deadlocks and self-deadlocks as such.
+ */
+#include "engine.h"
+
+sr_word sr_load(const sr_word *p)
+{
+    sr_word v = *p;
+    exec_point(T_LOAD, exec_stable_addr(p), v, NULL);
+    return v;
+}
+
+void sr_store(sr_word *p, sr_word v)
+{
+    *p = v;
+    exec_point(T_STORE, exec_stable_addr(p), v, NULL);
+}
+
+bool sr_cas(sr_word *p, sr_word old, sr_word new_value)
+{
+    if (*p == old) {
+        *p = new_value;
+        exec_point(T_CAS, exec_stable_addr(p), new_value, NULL);
+        return true;
+    }
+    exec_point(T_CAS_FAIL, exec_stable_addr(p), *p, NULL);
+    return false;
+}
+
+void sr_yield(void)
+{
+    exec_point(T_YIELD, 0, 0, NULL);
+    if (!exec_current->in_setup)
+        exec_reschedule(true);
+}
+
+void sr_step(void)
+{
+    exec_point(T_STEP, 0, 0, NULL);
+}
+
+static void block_on(exec *e, sr_lock *l)
+{
+    sr_actor *a = e->cur;
+    if (l->owner == a)
+        exec_fail_detail(CHECK_DEADLOCK, "deadlock: an actor acquires a lock it holds",
+                         l->name ? l->name : "", NULL);
+    if (a->handler_depth && l->owner == a->interrupted)
+        exec_fail_detail(CHECK_SELF_DEADLOCK,
+                         "self-deadlock: a signal handler blocks on a lock the interrupted "
+                         "actor holds",
+                         l->name ? l->name : "", NULL);
+    a->state = ACT_BLOCKED;
+    a->waiting_on = l;
+    exec_event(T_LOCK_WAIT, exec_stable_addr(l), (uint64_t)l->owner->id, l->name);
+    exec_reschedule(false);
+}
+
+void sr_lock_acquire(sr_lock *l)
+{
+    exec *e = exec_current;
+    while (l->owner)
+        block_on(e, l);
+    l->owner = e->cur;
+    exec_point(T_LOCK, exec_stable_addr(l), 0, l->name);
+}
+
+bool sr_lock_try(sr_lock *l)
+{
+    exec *e = exec_current;
+    if (l->owner) {
+        exec_point(T_TRYLOCK_FAIL, exec_stable_addr(l), (uint64_t)l->owner->id, l->name);
+        return false;
+    }
+    l->owner = e->cur;
+    exec_point(T_TRYLOCK, exec_stable_addr(l), 0, l->name);
+    return true;
+}
+
+void sr_lock_release(sr_lock *l)
+{
+    exec *e = exec_current;
+    if (l->owner != e->cur)
+        exec_fail_detail(CHECK_MODEL, "model misuse: release of a lock the actor does not hold",
+                         l->name ? l->name : "", NULL);
+    l->owner = NULL;
+    for (int i = 0; i < e->nactors; i++) {
+        sr_actor *w = &e->actors[i];
+        if (w->state == ACT_BLOCKED && w->waiting_on == l) {
+            w->state = ACT_RUNNABLE;
+            w->waiting_on = NULL;
+        }
+    }
+    exec_point(T_UNLOCK, exec_stable_addr(l), 0, l->name);
+}
+
+bool sr_lock_held_by_self(const sr_lock *l)
+{
+    return l->owner == exec_current->cur;
+}

@@ -1,0 +1,250 @@
+/*
+ * replay.c — `stackrace replay` and `stackrace minimize`.
+ *
+ * Replay runs a schedule exactly (DEC_INPUT mode) and tells what happened.
+ * Minimize removes decisions one at a time (taking each non-default
+ * decision as its default, last first) and keeps every removal after which
+ * the schedule still fails with the same signature, until no single removal
+ * does: a 1-minimal schedule in the decisions it makes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "run.h"
+
+static const char REPLAY_HELP[] =
+    "usage: stackrace replay FILE [--narrative|--trace|--json|--svg OUT.svg] [--target T]\n"
+    "\n"
+    "Replays the schedule in FILE exactly and reports what happened: by default a\n"
+    "summary line; --narrative the numbered story; --trace every event; --json a\n"
+    "machine-readable object; --svg a swimlane timeline written to OUT.svg.\n"
+    "--target T replays against another target (e.g. a fixed variant), and lets\n"
+    "FILE be a raw fuzzer input (its bytes are the schedule, scenario included).\n"
+    "\n"
+    "exit status: 1 if the execution fails a check, 0 if not, 2 on bad input\n";
+
+static void print_json(const exec *e, const exec_result *r, const char *sig)
+{
+    printf("{\"target\":");
+    report_json_string(stdout, e->target->name);
+    printf(",\"failed\":%s,\"signature\":", r->failed ? "true" : "false");
+    if (r->failed) report_json_string(stdout, sig);
+    else printf("null");
+    printf(",\"check\":");
+    report_json_string(stdout, r->failed ? finding_check_name(r->f.check) : "none");
+    printf(",\"message\":");
+    report_json_string(stdout, r->f.message);
+    printf(",\"location\":");
+    report_json_string(stdout, r->f.location);
+    printf(",\"actor\":");
+    report_json_string(stdout, r->f.actor);
+    printf(",\"detail\":");
+    report_json_string(stdout, r->f.detail);
+    printf(",\"steps\":%llu,\"trace_hash\":\"%016llx\",\"signals\":%llu,"
+           "\"walks_complete\":%llu,\"walks_declined\":%llu}\n",
+           (unsigned long long)r->steps, (unsigned long long)r->trace_hash,
+           (unsigned long long)r->stats.signals, (unsigned long long)r->stats.walks_complete,
+           (unsigned long long)r->stats.walks_declined);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    const char *file = NULL, *target = NULL, *svg = NULL;
+    enum { SUMMARY, NARRATIVE, TRACE, JSON } mode = SUMMARY;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(REPLAY_HELP, stdout);
+            return 0;
+        } else if (!strcmp(a, "--narrative")) mode = NARRATIVE;
+        else if (!strcmp(a, "--trace")) mode = TRACE;
+        else if (!strcmp(a, "--json")) mode = JSON;
+        else if (!strcmp(a, "--svg") || !strcmp(a, "--target")) {
+            if (i + 1 >= argc)
+                return run_usage_error("replay: %s needs a value", a);
+            *(!strcmp(a, "--svg") ? &svg : &target) = argv[++i];
+        } else if (a[0] == '-' && a[1])
+            return run_usage_error("replay: unknown option '%s' (stackrace replay --help)", a);
+        else if (file)
+            return run_usage_error("replay: more than one FILE");
+        else
+            file = a;
+    }
+    if (!file)
+        return run_usage_error("replay: missing FILE (stackrace replay --help)");
+    schedule s;
+    int rc = run_load(file, target, &s);
+    if (rc)
+        return rc;
+    const sr_target *t = run_target(target ? target : s.target);
+    if (!t) {
+        sched_free(&s);
+        return 2;
+    }
+    exec *e = run_new_exec();
+    exec_result r;
+    run_schedule(e, t, &s, true, -1, &r);
+    char sig[64] = "";
+    if (r.failed)
+        finding_signature(&r.f, t->name, sig, sizeof sig);
+    switch (mode) {
+    case NARRATIVE:
+        report_narrative(stdout, e, &r);
+        break;
+    case TRACE:
+        report_trace(stdout, e);
+        break;
+    case JSON:
+        print_json(e, &r, sig);
+        break;
+    case SUMMARY:
+        break;
+    }
+    if (mode != JSON) {
+        if (r.failed)
+            printf("%s: %s: %s%s%s (%s) after %llu steps; trace hash %016llx\n", t->name, sig,
+                   r.f.message, r.f.location[0] ? " in " : "", r.f.location,
+                   finding_check_name(r.f.check), (unsigned long long)r.steps,
+                   (unsigned long long)r.trace_hash);
+        else
+            printf("%s: no finding after %llu steps; trace hash %016llx\n", t->name,
+                   (unsigned long long)r.steps, (unsigned long long)r.trace_hash);
+    }
+    if (svg) {
+        FILE *f = fopen(svg, "w");
+        if (!f) {
+            rc = run_usage_error("replay: cannot write %s", svg);
+        } else {
+            report_svg(f, e, &r);
+            if (fclose(f) != 0)
+                rc = run_usage_error("replay: cannot write %s", svg);
+        }
+    }
+    run_free_exec(e);
+    sched_free(&s);
+    return rc ? rc : r.failed ? 1 : 0;
+}
+
+static const char MINIMIZE_HELP[] =
+    "usage: stackrace minimize FILE -o OUT [--target T]\n"
+    "\n"
+    "Shrinks the failing schedule in FILE to the fewest decisions (context\n"
+    "switches, signals, program choices) that still fail with the same signature,\n"
+    "and writes it to OUT.\n"
+    "\n"
+    "exit status: 0 written, 1 FILE does not fail, 2 on bad input\n";
+
+typedef struct attempt {
+    bool same;
+    uint64_t decisions, switches;
+} attempt;
+
+/* Runs s with one decision suppressed; if it still fails with `sig`, makes
+ * the recording the new s. */
+static attempt try_schedule(exec *e, const sr_target *t, schedule *s, int64_t suppress,
+                            const char *sig)
+{
+    exec_result r;
+    run_schedule(e, t, s, false, suppress, &r);
+    attempt a = {false, e->dec.nonzero, e->dec.switches};
+    if (!r.failed)
+        return a;
+    char got[64];
+    finding_signature(&r.f, t->name, got, sizeof got);
+    if (strcmp(got, sig) != 0)
+        return a;
+    a.same = true;
+    size_t n;
+    const uint8_t *rec = dec_recording(&e->dec, &n);
+    uint8_t *copy = malloc(n ? n : 1);
+    memcpy(copy, rec, n);
+    free(s->bytes);
+    s->bytes = copy;
+    s->len = n;
+    /* a schedule drawn with its scenario in its bytes is saved with the
+     * scenario it ran with, in the header */
+    if (s->flags & SCHED_FLAG_SCENARIO_IN_BYTES) {
+        s->flags &= (uint16_t)~SCHED_FLAG_SCENARIO_IN_BYTES;
+        s->sc = e->sc;
+    }
+    if (suppress < 0)
+        return a;
+    /* count what the smaller schedule makes */
+    run_schedule(e, t, s, false, -1, &r);
+    a.decisions = e->dec.nonzero;
+    a.switches = e->dec.switches;
+    return a;
+}
+
+int cmd_minimize(int argc, char **argv)
+{
+    const char *file = NULL, *out = NULL, *target = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(MINIMIZE_HELP, stdout);
+            return 0;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--target")) {
+            if (i + 1 >= argc)
+                return run_usage_error("minimize: %s needs a value", a);
+            *(!strcmp(a, "-o") ? &out : &target) = argv[++i];
+        } else if (a[0] == '-' && a[1])
+            return run_usage_error("minimize: unknown option '%s' (stackrace minimize --help)",
+                                   a);
+        else if (file)
+            return run_usage_error("minimize: more than one FILE");
+        else
+            file = a;
+    }
+    if (!file || !out)
+        return run_usage_error("minimize: usage: stackrace minimize FILE -o OUT");
+    schedule s;
+    int rc = run_load(file, target, &s);
+    if (rc)
+        return rc;
+    const sr_target *t = run_target(target ? target : s.target);
+    if (!t) {
+        sched_free(&s);
+        return 2;
+    }
+    snprintf(s.target, sizeof s.target, "%s", t->name);
+    exec *e = run_new_exec();
+    exec_result r;
+    run_schedule(e, t, &s, false, -1, &r);
+    if (!r.failed) {
+        printf("%s does not fail against %s: nothing to minimize\n", file, t->name);
+        run_free_exec(e);
+        sched_free(&s);
+        return 1;
+    }
+    char sig[64];
+    finding_signature(&r.f, t->name, sig, sizeof sig);
+    size_t len0 = s.len;
+    attempt first = try_schedule(e, t, &s, -1, sig);
+    attempt best = first;
+    bool improved = true;
+    while (improved) {
+        improved = false;
+        for (int64_t k = (int64_t)best.decisions - 1; k >= 0; k--) {
+            attempt a = try_schedule(e, t, &s, k, sig);
+            if (a.same) {
+                best = a;
+                improved = true;
+            }
+        }
+    }
+    char err[256];
+    if (sched_write_file(out, &s, err, sizeof err) != 0)
+        rc = run_usage_error("minimize: %s", err);
+    else
+        printf("%s: %s\n  decisions %llu -> %llu, context switches %llu -> %llu, bytes %zu -> "
+               "%zu\n  written to %s\n",
+               t->name, sig, (unsigned long long)first.decisions,
+               (unsigned long long)best.decisions, (unsigned long long)first.switches,
+               (unsigned long long)best.switches, len0, s.len, out);
+    run_free_exec(e);
+    sched_free(&s);
+    return rc;
+}

@@ -1,0 +1,281 @@
+/*
+ * report.c — telling an execution: the numbered narrative, the raw trace,
+ * the swimlane SVG, and JSON string escaping.
+ *
+ * The narrative keeps what a reader needs to follow the race: the target's
+ * annotations, signals landing, and the finding; every stretch of
+ * unannotated steps between two such lines collapses into one "…" line that
+ * says how many steps each actor took.
+ */
+#include "report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *actor_label(const exec *e, const char (*display)[32], unsigned id)
+{
+    (void)e;
+    return display[id];
+}
+
+static void init_display(const exec *e, char (*display)[32])
+{
+    for (int i = 0; i < e->nactors; i++)
+        snprintf(display[i], 32, "%s", e->actors[i].name);
+}
+
+static void flush_quiet(FILE *out, const exec *e, char (*display)[32], uint64_t *quiet,
+                        uint64_t *total)
+{
+    if (*total == 0)
+        return;
+    fprintf(out, "     … %llu step%s:", (unsigned long long)*total, *total == 1 ? "" : "s");
+    const char *sep = " ";
+    for (int i = 0; i < e->nactors; i++)
+        if (quiet[i]) {
+            fprintf(out, "%s%s ×%llu", sep, actor_label(e, display, (unsigned)i),
+                    (unsigned long long)quiet[i]);
+            sep = ", ";
+        }
+    fputc('\n', out);
+    memset(quiet, 0, sizeof(uint64_t) * MAX_ACTORS);
+    *total = 0;
+}
+
+static bool is_step(unsigned kind)
+{
+    return kind <= T_RET; /* every kind up to T_RET is a scheduling point */
+}
+
+int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn fn, void *ctx)
+{
+    char display[MAX_ACTORS][32];
+    init_display(e, display);
+    int n = 0;
+    char line[640], sym[64];
+    for (size_t i = 0; i < e->tr.n; i++) {
+        const trace_ev *ev = &e->tr.ev[i];
+        const char *who = display[ev->actor];
+        line[0] = 0;
+        switch (ev->kind) {
+        case T_DISPLAY:
+            snprintf(display[ev->actor], 32, "%s", trace_text(&e->tr, ev->text));
+            break;
+        case T_NOTE:
+            snprintf(line, sizeof line, "%s: %s", who, trace_text(&e->tr, ev->text));
+            break;
+        case T_SIGNAL:
+            snprintf(line, sizeof line, "%s: a signal lands at %s", who,
+                     stk_symbol(e->target, ev->addr, sym, sizeof sym));
+            break;
+        case T_SIGNAL_REMOTE:
+            snprintf(line, sizeof line, "%s: suspended at %s for a remote signal", who,
+                     stk_symbol(e->target, ev->addr, sym, sizeof sym));
+            break;
+        case T_FINDING:
+            snprintf(line, sizeof line, "%s: FINDING (%s): %s%s%s%s", who,
+                     finding_check_name((int)ev->addr), r->f.message,
+                     r->f.location[0] ? " in " : "", r->f.location,
+                     r->f.detail[0] ? "" : "");
+            break;
+        default:
+            break;
+        }
+        if (line[0]) {
+            fn(ctx, ++n, line, ev);
+            if (ev->kind == T_FINDING && r->f.detail[0]) {
+                snprintf(line, sizeof line, "   %s", r->f.detail);
+                fn(ctx, 0, line, ev);
+            }
+        } else if (is_step(ev->kind)) {
+            fn(ctx, -1, NULL, ev); /* a quiet step */
+        }
+    }
+    return n;
+}
+
+typedef struct text_ctx {
+    FILE *out;
+    const exec *e;
+    char (*display)[32];
+    uint64_t quiet[MAX_ACTORS];
+    uint64_t total;
+} text_ctx;
+
+static void text_line(void *p, int num, const char *line, const trace_ev *ev)
+{
+    text_ctx *c = p;
+    if (num < 0) {
+        c->quiet[ev->actor]++;
+        c->total++;
+        return;
+    }
+    flush_quiet(c->out, c->e, c->display, c->quiet, &c->total);
+    if (num == 0)
+        fprintf(c->out, "     %s\n", line);
+    else
+        fprintf(c->out, "%3d. %s\n", num, line);
+}
+
+void report_narrative(FILE *out, const exec *e, const exec_result *r)
+{
+    char display[MAX_ACTORS][32];
+    init_display(e, display);
+    text_ctx c = {.out = out, .e = e, .display = display};
+    report_narrative_lines(e, r, text_line, &c);
+    flush_quiet(out, e, display, c.quiet, &c.total);
+}
+
+void report_trace(FILE *out, const exec *e)
+{
+    char sym[64];
+    for (size_t i = 0; i < e->tr.n; i++) {
+        const trace_ev *ev = &e->tr.ev[i];
+        fprintf(out, "%6llu %-12s %-13s", (unsigned long long)ev->step,
+                e->actors[ev->actor].name, trace_kind_name(ev->kind));
+        switch (ev->kind) {
+        case T_CALL: case T_RET: case T_SLOAD: case T_SSTORE:
+            fprintf(out, " 0x%llx %s", (unsigned long long)ev->addr,
+                    stk_symbol(e->target, ev->value, sym, sizeof sym));
+            break;
+        case T_PROLOGUE: case T_EPILOGUE: case T_SET_PC:
+            fprintf(out, " %s", stk_symbol(e->target, ev->kind == T_SET_PC ? ev->addr
+                                                                             : ev->value,
+                                           sym, sizeof sym));
+            break;
+        default:
+            fprintf(out, " 0x%llx 0x%llx", (unsigned long long)ev->addr,
+                    (unsigned long long)ev->value);
+        }
+        if (ev->text)
+            fprintf(out, " \"%s\"", trace_text(&e->tr, ev->text));
+        fputc('\n', out);
+    }
+}
+
+void report_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+/* ---- the swimlane SVG ---- */
+
+static void xml_text(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+#define LANE_H 40
+#define LEFT 140
+#define TOP 30
+
+int report_svg(FILE *out, const exec *e, const exec_result *r)
+{
+    uint64_t steps = r->steps ? r->steps : 1;
+    double width = 1400.0;
+    double xs = width / (double)steps;
+    int height = TOP + LANE_H * e->nactors + 40;
+    fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                 "font-family=\"monospace\" font-size=\"12\">\n",
+            LEFT + (int)width + 20, height);
+    fprintf(out, "<text x=\"4\" y=\"16\">%s — %s: ", e->target->name,
+            finding_check_name(r->f.check));
+    xml_text(out, r->f.message);
+    fprintf(out, " (%llu steps)</text>\n", (unsigned long long)r->steps);
+    for (int a = 0; a < e->nactors; a++) {
+        int y = TOP + LANE_H * a;
+        fprintf(out, "<rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", y,
+                LEFT + (int)width + 20, LANE_H, a % 2 ? "#f4f4f4" : "#ffffff");
+        fprintf(out, "<text x=\"4\" y=\"%d\">", y + 24);
+        xml_text(out, e->actors[a].name);
+        fputs("</text>\n", out);
+    }
+    /* who runs when: one bar per run of consecutive steps of an actor */
+    size_t i = 0;
+    while (i < e->tr.n) {
+        unsigned a = e->tr.ev[i].actor;
+        uint64_t from = e->tr.ev[i].step;
+        size_t j = i;
+        while (j < e->tr.n && e->tr.ev[j].actor == a)
+            j++;
+        uint64_t to = j < e->tr.n ? e->tr.ev[j].step : r->steps;
+        fprintf(out, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"10\" "
+                     "fill=\"#7aa6d8\"/>\n",
+                LEFT + (double)from * xs, TOP + LANE_H * (int)a + 4,
+                (double)(to > from ? to - from : 1) * xs + 0.5);
+        i = j;
+    }
+    /* lock holds, signals, notes, the finding */
+    uint64_t held_from[MAX_ACTORS][8] = {{0}};
+    uint64_t held_addr[MAX_ACTORS][8] = {{0}};
+    for (i = 0; i < e->tr.n; i++) {
+        const trace_ev *ev = &e->tr.ev[i];
+        double x = LEFT + (double)ev->step * xs;
+        int y = TOP + LANE_H * ev->actor;
+        switch (ev->kind) {
+        case T_LOCK: case T_TRYLOCK:
+            for (int k = 0; k < 8; k++)
+                if (!held_addr[ev->actor][k]) {
+                    held_addr[ev->actor][k] = ev->addr | 1;
+                    held_from[ev->actor][k] = ev->step;
+                    break;
+                }
+            break;
+        case T_UNLOCK:
+            for (int k = 0; k < 8; k++)
+                if (held_addr[ev->actor][k] == (ev->addr | 1)) {
+                    double x0 = LEFT + (double)held_from[ev->actor][k] * xs;
+                    fprintf(out, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"6\" "
+                                 "fill=\"#e0a030\"><title>holds ",
+                            x0, y + 18, x - x0 + 1);
+                    xml_text(out, trace_text(&e->tr, ev->text));
+                    fputs("</title></rect>\n", out);
+                    held_addr[ev->actor][k] = 0;
+                }
+            break;
+        case T_SIGNAL: case T_SIGNAL_REMOTE:
+            fprintf(out, "<path d=\"M%.1f %d l-5 -8 h10 z\" fill=\"#c03030\"><title>%s"
+                         "</title></path>\n",
+                    x, y + 4, ev->kind == T_SIGNAL ? "signal (same thread)"
+                                                  : "signal (remote suspend)");
+            break;
+        case T_NOTE:
+            fprintf(out, "<circle cx=\"%.1f\" cy=\"%d\" r=\"3\" fill=\"#303030\"><title>", x,
+                    y + 32);
+            xml_text(out, trace_text(&e->tr, ev->text));
+            fputs("</title></circle>\n", out);
+            break;
+        case T_FINDING:
+            fprintf(out, "<text x=\"%.1f\" y=\"%d\" fill=\"#c00000\" font-size=\"20\">✖"
+                         "<title>",
+                    x - 6, y + 30);
+            xml_text(out, r->f.message);
+            fputs("</title></text>\n", out);
+            break;
+        default:
+            break;
+        }
+    }
+    fputs("</svg>\n", out);
+    return 0;
+}

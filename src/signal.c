@@ -1,0 +1,81 @@
+/*
+ * signal.c — signals as schedule decisions, in two deliveries.
+ *
+ * Same-thread (Unix): the handler runs nested on the interrupted actor's own
+ * fiber, at the scheduling point where the signal landed. The interrupted
+ * code cannot continue until the handler returns, but other actors can run
+ * while the handler does (its accesses are scheduling points too).
+ *
+ * Remote-suspend (Go's profiler on Windows, a JVM's safepoint sampler): the
+ * victim is frozen at the point where the signal landed and the handler
+ * runs on a separate profiler actor, which reads the victim's registers
+ * from the context it was given. The victim runs again when the handler is
+ * done.
+ *
+ * A signal is blocked while its handler runs on that actor (like SIGPROF
+ * without SA_NODEFER), and the profiler serves one victim at a time; a
+ * signal decision that cannot land is dropped (counted by nothing: the
+ * schedule simply had no effect there).
+ */
+#include "engine.h"
+
+bool sig_can_land(exec *e, const sr_actor *a, bool remote)
+{
+    if (!e->target->on_signal || !(a->flags & SR_ACTOR_SIGNALABLE) || a->handler_depth)
+        return false;
+    if (remote)
+        return e->profiler && !e->remote_pending && a->state == ACT_RUNNABLE;
+    return true;
+}
+
+static void run_handler(exec *e, sr_actor *runner, const sr_sigctx *ctx)
+{
+    runner->handler_depth++;
+    runner->interrupted = ctx->victim;
+    e->target->on_signal(e->state, ctx);
+    runner->handler_depth--;
+    runner->interrupted = NULL;
+    exec_event(T_HANDLER_DONE, (uint64_t)ctx->victim->id, 0, NULL);
+}
+
+void sig_deliver(exec *e, bool remote)
+{
+    sr_actor *a = e->cur;
+    sr_sigctx ctx = {.victim = a, .pc = a->pc, .sp = a->sp, .remote = remote};
+    e->stats.signals++;
+    if (!remote) {
+        exec_event(T_SIGNAL, a->pc, a->sp, NULL);
+        run_handler(e, a, &ctx);
+        return;
+    }
+    exec_event(T_SIGNAL_REMOTE, a->pc, a->sp, NULL);
+    e->remote_ctx = ctx;
+    e->remote_pending = true;
+    a->state = ACT_FROZEN;
+    e->profiler->state = ACT_RUNNABLE;
+    exec_reschedule(false);
+}
+
+static void profiler_main(void *arg)
+{
+    exec *e = arg;
+    sr_actor *self = e->cur;
+    for (;;) {
+        while (!e->remote_pending) {
+            self->state = ACT_IDLE;
+            exec_reschedule(false);
+        }
+        sr_sigctx ctx = e->remote_ctx;
+        run_handler(e, self, &ctx);
+        e->remote_pending = false;
+        ctx.victim->state = ACT_RUNNABLE;
+        self->state = ACT_IDLE;
+        exec_reschedule(false);
+    }
+}
+
+void sig_spawn_profiler(exec *e, const char *name)
+{
+    e->profiler = exec_spawn(e, name, SR_ACTOR_DAEMON, profiler_main, e);
+    e->profiler->state = ACT_IDLE;
+}

@@ -1,0 +1,308 @@
+/*
+ * stack.c — machine stacks, symbols, calls and returns, and ground truth.
+ *
+ * Every stack has two views. Its *words* are what the model's code reads and
+ * writes (a rewriter may put trampoline PCs into return slots; a buggy one
+ * may scribble anything). Its *ground truth* is the logical call chain as
+ * sr_call and sr_ret built it: for each live frame, the address of its
+ * return slot and the true return PC. Only the engine writes the ground
+ * truth, so it stays right whatever the target does to the words, and the
+ * walk oracle and the rewriter checks compare against it.
+ *
+ * Stack i lives at STACK_REGION + i * STACK_STRIDE, so finding the stack of
+ * an address is a subtraction and a division, and addresses are the same in
+ * every execution (schedules replay across processes).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "rng.h"
+
+#define GT_SEED 0x6a09e667f3bcc909ull
+
+static inline uint64_t gt_mix(uint64_t h, sr_pc ret)
+{
+    return rng_mix(h ^ ret);
+}
+
+void stk_reset(exec *e)
+{
+    e->nstacks = 0;
+}
+
+sr_stack *sr_stack_new(const char *name, uint32_t size)
+{
+    exec *e = exec_current;
+    size = (size + 7u) & ~7u;
+    if (e->nstacks == MAX_STACKS || size == 0 || size > STACK_MAX_BYTES) {
+        fprintf(stderr, "stackrace: target %s: bad stack request (%u bytes, %d stacks)\n",
+                e->target->name, size, e->nstacks);
+        abort();
+    }
+    sr_stack *s = &e->stacks[e->nstacks];
+    s->id = e->nstacks++;
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->lo = STACK_REGION + (sr_addr)s->id * STACK_STRIDE;
+    s->hi = s->lo + size;
+    uint32_t nwords = size / 8;
+    if (s->cap_words < nwords) {
+        free(s->words);
+        s->words = malloc((size_t)nwords * 8);
+        if (!s->words)
+            abort();
+        s->cap_words = nwords;
+    }
+    memset(s->words, 0, (size_t)nwords * 8);
+    s->depth = 0;
+    s->prefix[0] = GT_SEED;
+    s->walks = NULL;
+    return s;
+}
+
+sr_addr sr_stack_lo(const sr_stack *s) { return s->lo; }
+sr_addr sr_stack_hi(const sr_stack *s) { return s->hi; }
+unsigned sr_stack_depth(const sr_stack *s) { return s->depth; }
+
+sr_stack *stk_of(exec *e, sr_addr addr)
+{
+    if (addr < STACK_REGION)
+        return NULL;
+    uint64_t id = (addr - STACK_REGION) / STACK_STRIDE;
+    if (id >= (uint64_t)e->nstacks)
+        return NULL;
+    sr_stack *s = &e->stacks[id];
+    return addr >= s->lo && addr <= s->hi ? s : NULL;
+}
+
+sr_stack *sr_stack_of(sr_addr addr)
+{
+    return stk_of(exec_current, addr);
+}
+
+/* ---- symbols ---- */
+
+int sr_pc_func(sr_pc pc)
+{
+    const sr_target *t = exec_current ? exec_current->target : NULL;
+    if (!t || pc < SR_PC_BASE)
+        return -1;
+    uint64_t i = (pc - SR_PC_BASE) / SR_FUNC_SPAN;
+    return i < t->nfuncs ? (int)i : -1;
+}
+
+int64_t sr_pc_spdelta(sr_pc pc)
+{
+    int fi = sr_pc_func(pc);
+    if (fi < 0)
+        return -1;
+    uint64_t off = (pc - SR_PC_BASE) % SR_FUNC_SPAN;
+    if (off == 0 || off >= SR_PC_EPILOGUE)
+        return 0;
+    return exec_current->target->funcs[fi].frame_size;
+}
+
+const char *stk_symbol(const sr_target *t, sr_pc pc, char *buf, size_t len)
+{
+    if (pc >= SR_PC_BASE) {
+        uint64_t i = (pc - SR_PC_BASE) / SR_FUNC_SPAN;
+        if (i < t->nfuncs) {
+            snprintf(buf, len, "%s+0x%llx", t->funcs[i].name,
+                     (unsigned long long)((pc - SR_PC_BASE) % SR_FUNC_SPAN));
+            return buf;
+        }
+    }
+    snprintf(buf, len, "0x%llx", (unsigned long long)pc);
+    return buf;
+}
+
+const char *sr_pc_symbol(sr_pc pc, char *buf, size_t len)
+{
+    return stk_symbol(exec_current->target, pc, buf, len);
+}
+
+static const sr_func *func_of(exec *e, sr_pc pc)
+{
+    int fi = sr_pc_func(pc);
+    return fi < 0 ? NULL : &e->target->funcs[fi];
+}
+
+/* ---- ground truth ---- */
+
+void stk_gt_push(sr_stack *s, sr_addr slot, sr_pc ret)
+{
+    if (s->depth == SR_WALK_MAX)
+        exec_fail_detail(CHECK_MODEL, "model misuse: call chain deeper than SR_WALK_MAX",
+                         s->name, NULL);
+    s->frames[s->depth] = (gt_frame){slot, ret};
+    s->prefix[s->depth + 1] = gt_mix(s->prefix[s->depth], ret);
+    s->depth++;
+    walk_note_change(s);
+}
+
+void stk_gt_pop(sr_stack *s)
+{
+    s->depth--;
+    walk_note_change(s);
+}
+
+/* ---- stack words ---- */
+
+static sr_word *word_at(exec *e, sr_addr addr, const char *what)
+{
+    sr_stack *s = stk_of(e, addr);
+    if (!s || addr >= s->hi || (addr & 7)) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "%s at 0x%llx", what, (unsigned long long)addr);
+        exec_fail_detail(CHECK_MODEL, "fault: stack access outside every stack", "", detail);
+    }
+    return &s->words[(addr - s->lo) / 8];
+}
+
+sr_word sr_stack_load(sr_addr addr)
+{
+    sr_word v = *word_at(exec_current, addr, "load");
+    exec_point(T_SLOAD, addr, v, NULL);
+    return v;
+}
+
+void sr_stack_store(sr_addr addr, sr_word v)
+{
+    *word_at(exec_current, addr, "store") = v;
+    exec_point(T_SSTORE, addr, v, NULL);
+}
+
+/* ---- registers, calls, returns ---- */
+
+sr_addr sr_sp(void) { return exec_current->cur->sp; }
+sr_pc sr_pcreg(void) { return exec_current->cur->pc; }
+
+void sr_set_sp(sr_addr sp)
+{
+    exec_current->cur->sp = sp;
+    exec_point(T_SET_SP, sp, 0, NULL);
+}
+
+void sr_set_pc(sr_pc pc)
+{
+    exec_current->cur->pc = pc;
+    exec_point(T_SET_PC, pc, 0, NULL);
+}
+
+void sr_enter(sr_stack *s, int fi)
+{
+    exec *e = exec_current;
+    sr_actor *a = e->cur;
+    a->sp = s->hi - e->target->funcs[fi].frame_size;
+    a->pc = SR_PC(fi) + SR_PC_BODY;
+}
+
+/* The return PC of a call made at `pc`: the next call site of the caller's
+ * body, so that successive calls from one frame have distinct return PCs. */
+static sr_pc next_call_site(sr_pc pc)
+{
+    uint64_t off = (pc - SR_PC_BASE) % SR_FUNC_SPAN;
+    if (off < SR_PC_BODY || off + 1 >= SR_PC_EPILOGUE)
+        return pc - off + SR_PC_BODY + 1;
+    return pc + 1;
+}
+
+void sr_call(int fi)
+{
+    exec *e = exec_current;
+    sr_actor *a = e->cur;
+    sr_addr slot = a->sp - 8;
+    sr_stack *s = stk_of(e, slot);
+    if (!s || slot < s->lo)
+        exec_fail_detail(CHECK_MODEL, "model misuse: stack overflow on call",
+                         e->target->funcs[fi].name, NULL);
+    sr_pc ret = next_call_site(a->pc);
+    s->words[(slot - s->lo) / 8] = ret;
+    a->sp = slot;
+    a->pc = SR_PC(fi);
+    stk_gt_push(s, slot, ret);
+    exec_point(T_CALL, slot, ret, NULL);
+    /* the prologue: a separate step, so a signal can land at the entry */
+    uint32_t fs = e->target->funcs[fi].frame_size;
+    if (a->sp - fs < s->lo)
+        exec_fail_detail(CHECK_MODEL, "model misuse: stack overflow in prologue",
+                         e->target->funcs[fi].name, NULL);
+    a->sp -= fs;
+    a->pc = SR_PC(fi) + SR_PC_BODY;
+    exec_point(T_PROLOGUE, a->sp, a->pc, NULL);
+}
+
+static _Noreturn void lost_return(exec *e, sr_pc got, sr_pc want)
+{
+    char g[64], w[64], detail[200];
+    snprintf(detail, sizeof detail, "return landed at %s, the true caller is %s",
+             stk_symbol(e->target, got, g, sizeof g), stk_symbol(e->target, want, w, sizeof w));
+    exec_fail_detail(CHECK_REWRITER, "rewriter: a return landed at the wrong PC (lost return "
+                     "address)", "", detail);
+}
+
+void sr_ret(void)
+{
+    exec *e = exec_current;
+    sr_actor *a = e->cur;
+    const sr_func *f = func_of(e, a->pc);
+    if (!f)
+        exec_fail_detail(CHECK_MODEL, "model misuse: return from a PC outside the function "
+                         "table", "", NULL);
+    /* epilogue */
+    a->sp += f->frame_size;
+    a->pc = a->pc - (a->pc - SR_PC_BASE) % SR_FUNC_SPAN + SR_PC_EPILOGUE;
+    exec_point(T_EPILOGUE, a->sp, a->pc, NULL);
+    /* pop the return slot */
+    sr_addr slot = a->sp;
+    sr_stack *s = stk_of(e, slot);
+    if (!s || s->depth == 0 || s->frames[s->depth - 1].slot != slot)
+        exec_fail_detail(CHECK_MODEL, "model misuse: return with no matching call", f->name,
+                         NULL);
+    sr_pc want = s->frames[s->depth - 1].ret;
+    sr_word word = s->words[(slot - s->lo) / 8];
+    stk_gt_pop(s);
+    a->sp = slot + 8;
+    a->pc = word;
+    e->stats.returns++;
+    exec_point(T_RET, slot, word, NULL);
+    const sr_func *dest = func_of(e, word);
+    sr_pc to = word;
+    if (dest && dest->trampoline) {
+        e->stats.trampolines++;
+        to = dest->trampoline(e->state, a->sp);
+    }
+    if (to != want)
+        lost_return(e, to, want);
+    a->pc = to;
+}
+
+/* ---- rewriter bookkeeping ---- */
+
+void sr_rewriter_done(sr_stack *s, unsigned side_entries)
+{
+    exec *e = exec_current;
+    for (unsigned i = 0; i < s->depth; i++) {
+        sr_word w = s->words[(s->frames[i].slot - s->lo) / 8];
+        const sr_func *f = func_of(e, w);
+        if (f && f->trampoline) {
+            char detail[128];
+            snprintf(detail, sizeof detail, "slot 0x%llx of %s still holds %s",
+                     (unsigned long long)s->frames[i].slot, s->name, f->name);
+            exec_fail_detail(CHECK_REWRITER, "rewriter: a trampoline PC is left in a live "
+                             "return slot after the rewriter finished", "", detail);
+        }
+    }
+    if (side_entries) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "%u entries left for %s", side_entries, s->name);
+        exec_fail_detail(CHECK_REWRITER, "rewriter: side-table entries left after the "
+                         "rewriter finished", "", detail);
+    }
+}
+
+_Noreturn void sr_rewriter_fail_at(const char *msg, const char *where)
+{
+    exec_fail_detail(CHECK_REWRITER, msg, where, NULL);
+}

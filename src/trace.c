@@ -1,0 +1,84 @@
+/* trace.c — the full event list, kept only when the trace is full. */
+#include "trace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void trace_init(trace *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+void trace_free(trace *t)
+{
+    free(t->ev);
+    free(t->text);
+    memset(t, 0, sizeof *t);
+}
+
+void trace_reset(trace *t, bool full)
+{
+    t->full = full;
+    t->hash = 0xcbf29ce484222325ull;
+    t->n = 0;
+    t->text_len = 1; /* offset 0 means "no text" */
+    if (full && !t->text) {
+        t->text_cap = 4096;
+        t->text = calloc(1, t->text_cap);
+        if (!t->text)
+            abort();
+    }
+}
+
+static uint32_t add_text(trace *t, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (t->text_len + n > t->text_cap) {
+        while (t->text_len + n > t->text_cap)
+            t->text_cap *= 2;
+        t->text = realloc(t->text, t->text_cap);
+        if (!t->text)
+            abort();
+    }
+    memcpy(t->text + t->text_len, s, n);
+    uint32_t off = (uint32_t)t->text_len;
+    t->text_len += n;
+    return off;
+}
+
+void trace_add(trace *t, uint64_t step, unsigned actor, unsigned kind, uint64_t addr,
+               uint64_t value, const char *text)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 1024;
+        t->ev = realloc(t->ev, t->cap * sizeof *t->ev);
+        if (!t->ev)
+            abort();
+    }
+    trace_ev *e = &t->ev[t->n++];
+    e->step = step;
+    e->actor = (uint16_t)actor;
+    e->kind = (uint16_t)kind;
+    e->addr = addr;
+    e->value = value;
+    e->text = text ? add_text(t, text) : 0;
+}
+
+const char *trace_text(const trace *t, uint32_t off)
+{
+    return off ? t->text + off : "";
+}
+
+const char *trace_kind_name(unsigned kind)
+{
+    static const char *const names[T_NKINDS] = {
+        "load", "store", "cas", "cas-fail",
+        "lock", "lock-wait", "trylock", "trylock-fail", "unlock",
+        "yield", "step",
+        "stack-load", "stack-store", "set-sp", "set-pc",
+        "call", "prologue", "epilogue", "ret",
+        "signal", "signal-remote", "handler-done",
+        "switch", "note", "display", "walk-begin", "walk-end", "finding", "done",
+    };
+    return kind < T_NKINDS ? names[kind] : "?";
+}
