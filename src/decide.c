@@ -101,7 +101,6 @@ void dec_begin_exec(decider *d, struct exec *e)
             d->change_at[j - 1] = t;
         }
     d->next_change = 0;
-    d->yield_prio = 0;
 }
 
 void dec_end_exec(decider *d, uint64_t steps)
@@ -223,8 +222,13 @@ uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding)
     if (d->mode == DEC_RANDOM) {
         proposal = rng_below(&d->rng, n ? n : 1);
     } else if (d->mode == DEC_PCT) {
-        if (yielding && e->cur->state == ACT_RUNNABLE)
-            e->cur->prio = --d->yield_prio; /* below every other priority */
+        /* A yield lets the best other actor run without changing any
+         * priority: if the yielder outranks it, PCT switches back at that
+         * actor's next scheduling point. So a spin loop gives the actor it
+         * waits for one step per iteration, and an idle loop delays the
+         * yielder by as many steps as it yields, while the priorities and
+         * change points alone decide everything else. */
+        (void)yielding;
         proposal = pct_best(e, n);
     }
     uint32_t v = dec_value(d, n, proposal);

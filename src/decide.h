@@ -52,7 +52,6 @@ typedef struct decider {
     uint32_t depth;            /* PCT depth d */
     uint64_t change_at[DEC_PCT_MAX_DEPTH];
     uint32_t nchange, next_change;
-    int64_t yield_prio;        /* PCT: priorities below every other, for spinners */
     uint64_t est_steps;        /* PCT: estimate of an execution's length */
 } decider;
 

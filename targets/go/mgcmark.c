@@ -81,14 +81,19 @@ static void scang(go_state *st, g *gp)
     }
 }
 
-static void stop_the_world(go_state *st)
+/* stopTheWorldWithSema, reduced: take the P of every M in a syscall
+ * (_Psyscall -> _Pgcstop), wait for the others to stop at a safe point. */
+static void stop_the_world(go_state *st, bool stolen[])
 {
     sr_store(&st->gcwaiting, 1);
     for (int i = 0; i < st->nmut; i++) {
         m *mp = &st->ms[i];
+        stolen[i] = false;
         for (;;) {
-            if (sr_cas(&mp->p_status, _Psyscall, _Pgcstop))
+            if (sr_cas(&mp->p_status, _Psyscall, _Pgcstop)) {
+                stolen[i] = true;
                 break;
+            }
             if (sr_load(&mp->p_status) == _Pgcstop)
                 break;
             if (sr_load(&mp->user->atomicstatus) == _Gdead)
@@ -99,9 +104,18 @@ static void stop_the_world(go_state *st)
     SR_NOTE("the world is stopped");
 }
 
-static void start_the_world(go_state *st)
+/* startTheWorld: Ps taken from syscalls become idle (their Ms take them
+ * back in exitsyscall), Ms parked at safe points get theirs back. */
+static void start_the_world(go_state *st, const bool stolen[])
 {
     sr_store(&st->gcwaiting, 0);
+    for (int i = 0; i < st->nmut; i++) {
+        m *mp = &st->ms[i];
+        if (stolen[i])
+            sr_store(&mp->p_status, _Pidle);
+        else if (sr_load(&mp->p_status) == _Pgcstop)
+            sr_store(&mp->p_status, _Prunning);
+    }
     SR_NOTE("starts the world");
 }
 
@@ -111,12 +125,13 @@ static void gc_cycle(go_state *st)
     SR_NOTE("GC cycle begins: mark phase");
     for (int i = 0; i < st->nmut; i++)
         scang(st, st->ms[i].user);
-    stop_the_world(st);
+    bool stolen[MAX_MUTATORS];
+    stop_the_world(st, stolen);
     sr_store(&st->gcphase, _GCmarktermination);
     for (int i = 0; i < st->nmut; i++)
         gcRemoveStackBarriers(st, st->ms[i].user);
     sr_store(&st->gcphase, _GCoff);
-    start_the_world(st);
+    start_the_world(st, stolen);
 }
 
 void gc_main(void *arg)

@@ -43,16 +43,16 @@ bool setsSP(sr_pc pc)
 }
 
 /* A safe point: if the GC wants the world stopped, give up the P and wait
- * (stopTheWorldWithSema / gcstopm, reduced to what the GC waits for). */
+ * until the GC hands it back (gcstopm; startTheWorld). Only the GC moves a
+ * P out of _Pgcstop, so the GC can never see a stale "stopped". */
 static void safepoint(go_state *st, m *mp)
 {
     if (!sr_load(&st->gcwaiting))
         return;
     sr_store(&mp->p_status, _Pgcstop);
     SR_NOTE("stops at a safe point for stop-the-world");
-    while (sr_load(&st->gcwaiting))
+    while (sr_load(&mp->p_status) == _Pgcstop)
         sr_yield();
-    sr_store(&mp->p_status, _Prunning);
 }
 
 /* casgstatus: spins while a scan holds the _Gscan bit (proc.go:716). */
@@ -72,14 +72,13 @@ static void entersyscall(m *mp, g *gp)
     sr_store(&mp->p_status, _Psyscall);
 }
 
-static void exitsyscall(go_state *st, m *mp, g *gp)
+static void exitsyscall(m *mp, g *gp)
 {
-    if (!sr_cas(&mp->p_status, _Psyscall, _Prunning)) {
-        /* the world stopped and took the P: wait for it to start again */
-        while (sr_load(&st->gcwaiting))
+    /* exitsyscallfast: take the P back, unless stop-the-world took it; then
+     * wait until startTheWorld leaves it idle */
+    if (!sr_cas(&mp->p_status, _Psyscall, _Prunning))
+        while (!sr_cas(&mp->p_status, _Pidle, _Prunning))
             sr_yield();
-        sr_store(&mp->p_status, _Prunning);
-    }
     casgstatus(gp, _Gsyscall, _Grunning);
     sr_store(&gp->syscallsp, 0);
     SR_NOTE("%s returns from the cgo call (_Grunning)", gp->name);
@@ -106,14 +105,14 @@ static void asmcgocall(m *mp, g *gp)
     sr_ret();
 }
 
-static void cgocall(go_state *st, m *mp, g *gp)
+static void cgocall(m *mp, g *gp)
 {
     sr_call(F_CGOCALL);
     SR_NOTE("%s performs a cgo call (ncgo++)", gp->name);
     sr_store(&mp->ncgo, sr_load(&mp->ncgo) + 1);
     entersyscall(mp, gp);
     asmcgocall(mp, gp);
-    exitsyscall(st, mp, gp);
+    exitsyscall(mp, gp);
     sr_store(&mp->ncgo, sr_load(&mp->ncgo) - 1); /* endcgo */
     sr_ret();
 }
@@ -176,7 +175,7 @@ void mutator_main(void *arg)
             }
             break;
         case 6:
-            cgocall(st, mp, gp);
+            cgocall(mp, gp);
             break;
         case 7:
             gopark(st, mp, gp);

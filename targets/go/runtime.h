@@ -36,7 +36,7 @@ enum {
 
 /* GC phases (mgc.go), and P statuses used to stop the world (runtime2.go). */
 enum { _GCoff = 0, _GCmark = 1, _GCmarktermination = 2 };
-enum { _Prunning = 1, _Psyscall = 2, _Pgcstop = 3 };
+enum { _Pidle = 0, _Prunning = 1, _Psyscall = 2, _Pgcstop = 3 };
 
 /* The function table: PCs and frame sizes (bytes below the return slot).
  * User frames vary in size so that barrier spacing from 1 KiB (doubling)

@@ -27,10 +27,10 @@ typedef struct snapshot {
 static _Noreturn void missed(g *gp, sr_addr lrPtr, snapshot s)
 {
     if (sr_tracing())
-        sr_note("gentraceback finds a stack barrier at 0x%llx in %s's stack; its snapshot "
-                "holds %llu entries: \"missed stack barrier\"",
-                (unsigned long long)lrPtr, gp->name, (unsigned long long)(s.hi - s.lo));
-    sr_throw("missed stack barrier");
+        sr_note("gentraceback finds a stack barrier at 0x%llx in %s's stack that its "
+                "snapshot (%llu entr%s) does not expect", (unsigned long long)lrPtr, gp->name,
+                (unsigned long long)(s.hi - s.lo), s.hi - s.lo == 1 ? "y" : "ies");
+    sr_throw_at("missed stack barrier", "gentraceback");
 }
 
 /* traceback.go:193–221: the walk starts in stackBarrier. The test reads the
@@ -57,9 +57,9 @@ int gentraceback(go_state *st, sr_pc pc0, sr_addr sp0, g *gp)
     s.lo = sr_load(&gp->stkbarPos);
     s.hi = sr_load(&gp->stkbar_len);
     if (sr_tracing())
-        sr_note("gentraceback of %s from sp 0x%llx: snapshot of %s.stkbar holds %llu "
-                "entries", gp->name, (unsigned long long)sp0, gp->name,
-                (unsigned long long)(s.hi - s.lo));
+        sr_note("gentraceback of %s from sp 0x%llx copies %s.stkbar[stkbarPos:] (%llu "
+                "entr%s)", gp->name, (unsigned long long)sp0, gp->name,
+                (unsigned long long)(s.hi - s.lo), s.hi - s.lo == 1 ? "y" : "ies");
     sr_walk w;
     sr_walk_begin(&w, sp0);
     sr_pc pc = pc0;

@@ -64,9 +64,14 @@ static void no_traceback(const sr_sigctx *ctx)
 
 static void note_signal(const sr_sigctx *ctx, const m *mp, const g *gp)
 {
-    SR_NOTE("%s sigprof for %s (gp=%s, sp 0x%llx: %s)",
-            ctx->remote ? "stops" : "SIGPROF lands:", mp->name, gp ? gp->name : "nil",
-            (unsigned long long)ctx->sp, bounds_ok(gp, ctx) ? "bounds ok" : "sp outside gp's stack");
+    if (ctx->remote)
+        SR_NOTE("suspends %s and runs sigprof for it: gp=%s, sp 0x%llx (%s)", mp->name,
+                gp ? gp->name : "nil", (unsigned long long)ctx->sp,
+                bounds_ok(gp, ctx) ? "bounds ok" : "sp outside gp's stack");
+    else
+        SR_NOTE("sigprof: gp=%s, sp 0x%llx (%s)", gp ? gp->name : "nil",
+                (unsigned long long)ctx->sp,
+                bounds_ok(gp, ctx) ? "bounds ok" : "sp outside gp's stack");
 }
 
 /* 87f97c7 (proc1.go:2478–2607). */
