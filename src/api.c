@@ -43,7 +43,7 @@ void sr_set_display(const char *display)
 
 uint32_t sr_choose(uint32_t n)
 {
-    return dec_choose(&exec_current->dec, n);
+    return dec_choose(&exec_current->dec, exec_current, n);
 }
 
 _Noreturn void sr_throw_at(const char *msg, const char *where)
@@ -51,15 +51,28 @@ _Noreturn void sr_throw_at(const char *msg, const char *where)
     exec_fail_detail(CHECK_TARGET_ASSERT, msg, where, NULL);
 }
 
-void sr_note(const char *fmt, ...)
+static void note(unsigned kind, const char *fmt, va_list ap)
 {
     exec *e = exec_current;
     if (!e->tr.full)
         return;
     char buf[256];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    trace_add(&e->tr, e->steps, e->cur ? (unsigned)e->cur->id : 0, kind, 0, 0, buf);
+}
+
+void sr_note(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    note(T_NOTE, fmt, ap);
     va_end(ap);
-    trace_add(&e->tr, e->steps, e->cur ? (unsigned)e->cur->id : 0, T_NOTE, 0, 0, buf);
+}
+
+void sr_detail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    note(T_DETAIL, fmt, ap);
+    va_end(ap);
 }

@@ -24,7 +24,6 @@ static unsigned bits_for(uint32_t n)
 void dec_init(decider *d)
 {
     memset(d, 0, sizeof *d);
-    d->suppress = -1;
     d->depth = 3;
     d->est_steps = 2000;
 }
@@ -44,14 +43,33 @@ static void rec_reset(decider *d)
     d->switches = 0;
 }
 
-void dec_start_input(decider *d, const uint8_t *bytes, size_t len, int64_t suppress)
+void dec_start_input(decider *d, const uint8_t *bytes, size_t len)
 {
     rec_reset(d);
     d->mode = DEC_INPUT;
     d->in = bytes;
     d->in_bits = len * 8;
     d->in_pos = 0;
-    d->suppress = suppress;
+}
+
+void dec_start_plan(decider *d, const plan *p)
+{
+    rec_reset(d);
+    d->mode = DEC_PLAN;
+    d->in = NULL;
+    d->in_bits = d->in_pos = 0;
+    d->follow = p;
+    d->pending_target = -1;
+    /* per-actor cursors: the first entry of each actor in each class */
+    for (int a = 0; a < 16; a++)
+        d->cursor[a] = d->choice_cursor[a] = p->n;
+    for (size_t i = p->n; i-- > 0;) {
+        const plan_entry *pe = &p->e[i];
+        if (pe->kind == PLAN_CHOICE)
+            d->choice_cursor[pe->actor] = i;
+        else
+            d->cursor[pe->actor] = i;
+    }
 }
 
 void dec_start_strategy(decider *d, dec_mode mode, uint64_t seed, const sr_scenario *sc,
@@ -61,7 +79,6 @@ void dec_start_strategy(decider *d, dec_mode mode, uint64_t seed, const sr_scena
     d->mode = mode;
     d->in = NULL;
     d->in_bits = d->in_pos = 0;
-    d->suppress = -1;
     d->rng = rng_mix(seed ^ 0x5eed5eed5eedull);
     d->switch_rate = sc->switch_rate;
     d->signal_rate = sc->signal_rate;
@@ -157,8 +174,7 @@ uint32_t dec_value(decider *d, uint32_t n, uint32_t proposal)
     } else {
         v = proposal < n ? proposal : 0;
     }
-    if (v != 0 && (int64_t)d->nonzero++ == d->suppress)
-        v = 0;
+    d->nonzero += v != 0;
     if (v == 0 && d->rec_pos + k <= d->rec_cap * 8)
         d->rec_pos += k; /* zero bits: the buffer is already zero */
     else
@@ -197,9 +213,105 @@ static bool pct_should_switch(decider *d, struct exec *e)
     return a->prio > e->cur->prio;
 }
 
+/* ---- plans ---- */
+
+void plan_free(plan *p)
+{
+    free(p->e);
+    memset(p, 0, sizeof *p);
+}
+
+static void plan_add(plan *p, plan_kind kind, const sr_actor *a, uint64_t at, uint32_t value)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 256;
+        p->e = realloc(p->e, p->cap * sizeof *p->e);
+        if (!p->e)
+            abort();
+    }
+    p->e[p->n++] = (plan_entry){at, value, (uint8_t)kind, (uint8_t)a->id};
+}
+
+void plan_copy(plan *dst, const plan *src)
+{
+    dst->n = 0;
+    for (size_t i = 0; i < src->n; i++) {
+        if (dst->n == dst->cap) {
+            dst->cap = dst->cap ? dst->cap * 2 : 256;
+            dst->e = realloc(dst->e, dst->cap * sizeof *dst->e);
+            if (!dst->e)
+                abort();
+        }
+        dst->e[dst->n++] = src->e[i];
+    }
+}
+
+static int plan_cmp(const void *pa, const void *pb)
+{
+    const plan_entry *a = pa, *b = pb;
+    int ca = a->kind == PLAN_CHOICE, cb = b->kind == PLAN_CHOICE;
+    if (a->actor != b->actor) return a->actor < b->actor ? -1 : 1;
+    if (ca != cb) return ca < cb ? -1 : 1;
+    if (a->at != b->at) return a->at < b->at ? -1 : 1;
+    return a->kind < b->kind ? -1 : a->kind > b->kind;
+}
+
+void plan_sort(plan *p)
+{
+    qsort(p->e, p->n, sizeof *p->e, plan_cmp);
+}
+
+/* The entry of `kind` for actor a at `at`, or NULL. Cursors only move
+ * forward: an actor's counts only grow. */
+static const plan_entry *plan_find(decider *d, size_t *cursor, const sr_actor *a, uint64_t at,
+                                   plan_kind kind)
+{
+    const plan *p = d->follow;
+    bool choice = kind == PLAN_CHOICE;
+    size_t i = *cursor;
+    while (i < p->n && p->e[i].actor == a->id && (p->e[i].kind == PLAN_CHOICE) == choice &&
+           p->e[i].at < at)
+        i++;
+    *cursor = i;
+    for (; i < p->n && p->e[i].actor == a->id && (p->e[i].kind == PLAN_CHOICE) == choice &&
+           p->e[i].at == at;
+         i++)
+        if (p->e[i].kind == kind)
+            return &p->e[i];
+    return NULL;
+}
+
+/* Where in an actor's history a step-keyed decision is: its program
+ * choice count and the steps since its last choice. Removing a decision
+ * (even a program choice) before that moves nothing after it in the same
+ * program operation. */
+static uint64_t step_key(const sr_actor *a)
+{
+    return (uint64_t)a->choices << 32 | ((a->steps - a->choice_step) & 0xffffffffu);
+}
+
+static uint32_t index_of(struct exec *e, uint32_t n, int64_t actor_id)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (exec_next_runnable(e, e->cur, i)->id == actor_id)
+            return i;
+    return 0;
+}
+
 int dec_event(decider *d, struct exec *e)
 {
     int proposal = EV_NONE;
+    if (d->mode == DEC_PLAN) {
+        sr_actor *a = e->cur;
+        const plan_entry *pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_SWITCH);
+        if (pe) {
+            proposal = EV_SWITCH;
+            d->pending_target = pe->value;
+        } else if ((pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_SIGNAL))) {
+            proposal = EV_SIGNAL;
+            d->pending_target = pe->value; /* the remote bit */
+        }
+    }
     if (d->mode == DEC_RANDOM) {
         if (rng_chance(&d->rng, d->switch_rate))
             proposal = EV_SWITCH;
@@ -213,13 +325,38 @@ int dec_event(decider *d, struct exec *e)
     }
     if (dec_value(d, 2, proposal != EV_NONE) == 0)
         return EV_NONE;
-    return dec_value(d, 2, proposal == EV_SIGNAL) ? EV_SIGNAL : EV_SWITCH;
+    int ev = dec_value(d, 2, proposal == EV_SIGNAL) ? EV_SIGNAL : EV_SWITCH;
+    if (d->log)
+        plan_add(d->log, ev == EV_SIGNAL ? PLAN_SIGNAL : PLAN_SWITCH, e->cur, step_key(e->cur),
+                 0);
+    return ev;
 }
 
-uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding)
+bool dec_remote(decider *d, struct exec *e)
 {
     uint32_t proposal = 0;
-    if (d->mode == DEC_RANDOM) {
+    if (d->mode == DEC_PLAN)
+        proposal = d->pending_target == 1;
+    else if (d->mode != DEC_INPUT)
+        proposal = (uint32_t)(rng_next(&d->rng) & 1);
+    bool remote = dec_value(d, 2, proposal) != 0;
+    if (d->log && d->log->n)
+        d->log->e[d->log->n - 1].value = remote;
+    (void)e;
+    return remote;
+}
+
+uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool after_event)
+{
+    uint32_t proposal = 0;
+    sr_actor *a = e->cur;
+    if (d->mode == DEC_PLAN) {
+        const plan_entry *pe;
+        if (after_event)
+            proposal = index_of(e, n, d->pending_target);
+        else if ((pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_PICK)))
+            proposal = index_of(e, n, pe->value);
+    } else if (d->mode == DEC_RANDOM) {
         proposal = rng_below(&d->rng, n ? n : 1);
     } else if (d->mode == DEC_PCT) {
         /* A yield lets the best other actor run without changing any
@@ -233,15 +370,35 @@ uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding)
     }
     uint32_t v = dec_value(d, n, proposal);
     d->switches++;
+    if (d->log && n) {
+        uint32_t target = (uint32_t)exec_next_runnable(e, a, v)->id;
+        if (after_event)
+            d->log->e[d->log->n - 1].value = target;
+        else if (v != 0)
+            plan_add(d->log, PLAN_PICK, a, step_key(a), target);
+    }
     return v;
 }
 
-uint32_t dec_choose(decider *d, uint32_t n)
+uint32_t dec_choose(decider *d, struct exec *e, uint32_t n)
 {
     uint32_t proposal = 0;
-    if (d->mode != DEC_INPUT)
+    sr_actor *a = e->cur;
+    if (!a) /* during setup: no actor to key a plan entry on */
+        return dec_value(d, n, d->mode == DEC_INPUT ? 0 : rng_below(&d->rng, n ? n : 1));
+    if (d->mode == DEC_PLAN) {
+        const plan_entry *pe = plan_find(d, &d->choice_cursor[a->id], a, a->choices,
+                                         PLAN_CHOICE);
+        proposal = pe ? pe->value : 0;
+    } else if (d->mode != DEC_INPUT) {
         proposal = rng_below(&d->rng, n ? n : 1);
-    return dec_value(d, n, proposal);
+    }
+    uint32_t v = dec_value(d, n, proposal);
+    if (d->log && v)
+        plan_add(d->log, PLAN_CHOICE, a, a->choices, v);
+    a->choices++;
+    a->choice_step = a->steps;
+    return v;
 }
 
 const uint8_t *dec_recording(const decider *d, size_t *len)

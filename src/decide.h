@@ -19,9 +19,12 @@
  * encode it, so the recording replays the execution exactly in DEC_INPUT
  * mode. A finding from a strategy is saved as its recording.
  *
- * Minimization support: in DEC_INPUT mode, one non-zero decision (counted
- * from 0 in execution order) may be *suppressed*, i.e. taken as its default
- * 0; the recording then holds the schedule that was actually executed.
+ * Plans, for the minimizer: a decider can *log* every non-default decision
+ * as a plan entry keyed by the actor and the actor's own step (or program
+ * choice) count, and a fourth mode, DEC_PLAN, proposes decisions from such a
+ * plan. Keys local to an actor make a plan robust: removing one entry leaves
+ * the others where they were in each actor's own history, while a position
+ * in the byte stream would shift every later decision.
  */
 #ifndef STACKRACE_DECIDE_H
 #define STACKRACE_DECIDE_H
@@ -31,7 +34,27 @@
 #include <stdint.h>
 #include "stackrace/model.h"
 
-typedef enum dec_mode { DEC_INPUT, DEC_RANDOM, DEC_PCT } dec_mode;
+typedef enum dec_mode { DEC_INPUT, DEC_RANDOM, DEC_PCT, DEC_PLAN } dec_mode;
+
+typedef enum plan_kind { PLAN_SWITCH, PLAN_SIGNAL, PLAN_PICK, PLAN_CHOICE } plan_kind;
+
+typedef struct plan_entry {
+    uint64_t at;      /* where in the actor's history (see step_key); PLAN_CHOICE:
+                         the choice's ordinal */
+    uint32_t value;   /* target actor id; remote bit; choice value */
+    uint8_t kind;
+    uint8_t actor;
+} plan_entry;
+
+typedef struct plan {
+    plan_entry *e;
+    size_t n, cap;
+} plan;
+
+void plan_free(plan *p);
+void plan_copy(plan *dst, const plan *src);
+/* Entries sorted by (actor, kind class, at, kind), as DEC_PLAN reads them. */
+void plan_sort(plan *p);
 
 #define DEC_PCT_MAX_DEPTH 16
 
@@ -40,9 +63,14 @@ typedef struct decider {
     /* DEC_INPUT */
     const uint8_t *in;
     size_t in_bits, in_pos;
-    int64_t suppress;          /* ordinal of the non-zero decision to zero, or -1 */
     uint64_t nonzero;          /* non-zero decisions made so far */
     uint64_t switches;         /* actor switches made so far */
+    /* plans: logging every non-default decision, or following a plan */
+    plan *log;
+    const plan *follow;
+    size_t cursor[16];         /* per actor: next step-keyed entry of `follow` */
+    size_t choice_cursor[16];  /* per actor: next choice entry of `follow` */
+    int64_t pending_target;    /* DEC_PLAN: target of the SWITCH just proposed */
     /* the recording */
     uint8_t *rec;
     size_t rec_cap, rec_pos;   /* capacity in bytes, position in bits */
@@ -58,7 +86,9 @@ typedef struct decider {
 void dec_init(decider *d);
 void dec_free(decider *d);
 /* Prepare for one execution. */
-void dec_start_input(decider *d, const uint8_t *bytes, size_t len, int64_t suppress);
+void dec_start_input(decider *d, const uint8_t *bytes, size_t len);
+/* Follow plan p (sorted); decisions not in it take their defaults. */
+void dec_start_plan(decider *d, const plan *p);
 void dec_start_strategy(decider *d, dec_mode mode, uint64_t seed, const sr_scenario *sc,
                         uint32_t pct_depth);
 /* Called after setup, when the actors exist (PCT assigns priorities). */
@@ -74,11 +104,13 @@ uint32_t dec_value(decider *d, uint32_t n, uint32_t proposal);
 /* Per-step event: 0 nothing, 1 switch, 2 signal. */
 enum { EV_NONE = 0, EV_SWITCH = 1, EV_SIGNAL = 2 };
 int dec_event(decider *d, struct exec *e);
+/* In mixed delivery, whether the signal just decided is delivered remotely. */
+bool dec_remote(decider *d, struct exec *e);
 /* Which runnable actor (index among the `n` runnable ones other than the
  * current, in id order after it) runs next. */
-uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding);
+uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool after_event);
 /* A program choice in [0, n). */
-uint32_t dec_choose(decider *d, uint32_t n);
+uint32_t dec_choose(decider *d, struct exec *e, uint32_t n);
 
 /* The recording, trailing zero bytes trimmed. */
 const uint8_t *dec_recording(const decider *d, size_t *len);

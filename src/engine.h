@@ -57,6 +57,9 @@ struct sr_actor {
     unsigned handler_depth;   /* >0 while running a signal handler */
     sr_actor *interrupted;    /* whose signal this actor is handling */
     int64_t prio;             /* PCT priority: higher runs first */
+    uint64_t steps;           /* scheduling points this actor has passed */
+    uint32_t choices;         /* program choices this actor has made */
+    uint64_t choice_step;     /* its step count at its last choice */
 };
 
 typedef struct gt_frame {
@@ -78,7 +81,7 @@ struct sr_stack {
 };
 
 typedef struct exec_stats {
-    uint64_t signals, walks_complete, walks_declined, returns, trampolines;
+    uint64_t signals, walks_complete, walks_declined, returns, trampolines, switches;
 } exec_stats;
 
 typedef struct exec {

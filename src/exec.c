@@ -101,6 +101,7 @@ static void switch_to(exec *e, sr_actor *next)
     if (next == prev)
         return;
     exec_event(T_SWITCH, (uint64_t)next->id, 0, NULL);
+    e->stats.switches++;
     e->cur = next;
     fiber_switch(&prev->fib, &next->fib);
     /* resumed: whoever switched to us set e->cur */
@@ -155,7 +156,7 @@ void exec_reschedule(bool yielding)
                          cur->waiting_on && cur->waiting_on->name ? cur->waiting_on->name : "",
                          detail);
     }
-    uint32_t idx = dec_pick(&e->dec, e, (uint32_t)n, yielding);
+    uint32_t idx = dec_pick(&e->dec, e, (uint32_t)n, yielding, false);
     switch_to(e, exec_next_runnable(e, cur, idx));
 }
 
@@ -167,19 +168,20 @@ void exec_point(int kind, uint64_t addr, uint64_t value, const char *text)
     exec_event(kind, addr, value, text);
     if (++e->steps > e->sc.max_steps)
         exec_fail_detail(CHECK_HANG, "hang: step budget exceeded", "", NULL);
+    e->cur->steps++;
     int ev = dec_event(&e->dec, e);
     if (ev == EV_NONE)
         return;
     if (ev == EV_SIGNAL) {
         bool remote = e->sc.delivery == SR_DELIVER_REMOTE;
         if (e->sc.delivery == SR_DELIVER_MIXED)
-            remote = dec_value(&e->dec, 2, (uint32_t)(e->dec.rng & 1)) != 0;
+            remote = dec_remote(&e->dec, e);
         if (sig_can_land(e, e->cur, remote))
             sig_deliver(e, remote);
         return;
     }
     uint32_t n = (uint32_t)exec_count_runnable(e, e->cur);
-    uint32_t idx = dec_pick(&e->dec, e, n, false);
+    uint32_t idx = dec_pick(&e->dec, e, n, false, true);
     if (n)
         switch_to(e, exec_next_runnable(e, e->cur, idx));
 }
@@ -220,6 +222,9 @@ sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, 
     a->handler_depth = 0;
     a->interrupted = NULL;
     a->prio = 0;
+    a->steps = 0;
+    a->choices = 0;
+    a->choice_step = 0;
     fiber_start(&a->fib, actor_main, a);
     return a;
 }

@@ -67,9 +67,10 @@ static void clear_progress(const hunt *h)
         fputs("\r\033[K", stderr);
 }
 
-/* Called with h->mu held. */
-static void report_finding(hunt *h, hunt_finding *hf, exec *replay, const exec_result *rr,
-                           uint64_t execs, double secs)
+/* Minimizes the finding into DIR/<signature>.min.sched and prints its
+ * narrative. Called with h->mu held, after the finding itself is saved. */
+static void report_finding(hunt *h, hunt_finding *hf, const schedule *found, uint64_t execs,
+                           double secs)
 {
     if (h->json)
         return;
@@ -77,10 +78,33 @@ static void report_finding(hunt *h, hunt_finding *hf, exec *replay, const exec_r
     printf("finding: %s after %llu execs (%.2f s): %s%s%s\n", hf->signature,
            (unsigned long long)execs, secs, hf->f.message, hf->f.location[0] ? " in " : "",
            hf->f.location);
-    printf("  schedule: %s\n\n", hf->path);
-    report_narrative(stdout, replay, rr);
-    printf("\nreplay: stackrace replay %s --narrative\n\n", hf->path);
+    printf("  schedule: %s\n", hf->path);
+    exec *e = run_new_exec();
+    schedule small = *found;
+    small.bytes = malloc(found->len ? found->len : 1);
+    memcpy(small.bytes, found->bytes, found->len);
+    minimize_stats st;
+    char minpath[4200], err[256];
+    const char *shown = hf->path;
+    snprintf(minpath, sizeof minpath, "%.*s.min.sched", (int)(strlen(hf->path) - 6), hf->path);
+    if (run_minimize(e, h->t, &small, &st) == 0 &&
+        sched_write_file(minpath, &small, err, sizeof err) == 0) {
+        printf("  minimized: %s (%zu decisions, %llu context switches)\n", minpath,
+               st.decisions[1], (unsigned long long)st.switches[1]);
+        shown = minpath;
+    } else {
+        sched_free(&small);
+        small = *found;
+        small.bytes = NULL;
+    }
+    exec_result rr;
+    run_schedule(e, h->t, small.bytes ? &small : found, true, &rr);
+    putchar('\n');
+    report_narrative(stdout, e, &rr);
+    printf("\nreplay: stackrace replay %s --narrative\n\n", shown);
     fflush(stdout);
+    sched_free(&small);
+    run_free_exec(e);
 }
 
 static void on_finding(hunt *h, exec *e, const exec_result *r, uint64_t exec_index)
@@ -122,9 +146,11 @@ static void on_finding(hunt *h, exec *e, const exec_result *r, uint64_t exec_ind
         h->first_execs = execs;
         h->first_seconds = secs;
     }
+    /* the saved bytes must replay to the same finding */
     exec *replay = run_new_exec();
     exec_result rr;
-    run_schedule(replay, h->t, &s, true, -1, &rr);
+    run_schedule(replay, h->t, &s, false, &rr);
+    run_free_exec(replay);
     char sig2[64] = "";
     if (rr.failed)
         finding_signature(&rr.f, h->t->name, sig2, sizeof sig2);
@@ -134,8 +160,7 @@ static void on_finding(hunt *h, exec *e, const exec_result *r, uint64_t exec_ind
                         "(got %s)\n", hf->path, rr.failed ? sig2 : "no finding");
         h->error = 2;
     }
-    report_finding(h, hf, replay, &rr, execs, secs);
-    run_free_exec(replay);
+    report_finding(h, hf, &s, execs, secs);
     if (!h->keep_going)
         atomic_store(&h->stop, true);
     pthread_mutex_unlock(&h->mu);
@@ -241,7 +266,7 @@ static const char HUNT_HELP[] =
     "DIR/<signature>.sched and printing its narrative and the replay command.\n"
     "\n"
     "options:\n"
-    "  --strategy random|pct   scheduling strategy (default pct)\n"
+    "  --strategy random|pct   scheduling strategy (default random)\n"
     "  --depth D               PCT depth: D-1 priority change points (default 3)\n"
     "  --seed N                hunt seed (default: from the clock; printed)\n"
     "  --time SEC              stop after SEC seconds (default 60 unless --execs)\n"
@@ -295,7 +320,7 @@ int cmd_hunt(int argc, char **argv)
     if (!h)
         abort();
     const char *target = NULL;
-    h->mode = DEC_PCT;
+    h->mode = DEC_RANDOM;
     h->depth = 3;
     h->jobs = 1;
     h->out_dir = "findings";
@@ -388,10 +413,13 @@ int cmd_hunt(int argc, char **argv)
     h->sc = sc;
     h->quiet = h->json || !isatty(2);
     pthread_mutex_init(&h->mu, NULL);
+    char depth[32] = "";
+    if (h->mode == DEC_PCT)
+        snprintf(depth, sizeof depth, " (depth %u)", h->depth);
     if (!h->json)
         printf("hunting %s: strategy %s%s, seed %llu, %d job%s, scenario: %u mutator%s, "
                "program %u, delivery %s, barrier spacing %u\n",
-               h->t->name, strategy_name(h->mode), h->mode == DEC_PCT ? " (depth)" : "",
+               h->t->name, strategy_name(h->mode), depth,
                (unsigned long long)h->seed, h->jobs, h->jobs == 1 ? "" : "s", sc.mutators,
                sc.mutators == 1 ? "" : "s", sc.program_len,
                scenario_delivery_name(sc.delivery), sc.barrier_spacing);

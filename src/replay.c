@@ -1,11 +1,7 @@
 /*
- * replay.c — `stackrace replay` and `stackrace minimize`.
+ * replay.c — `stackrace replay`.
  *
  * Replay runs a schedule exactly (DEC_INPUT mode) and tells what happened.
- * Minimize removes decisions one at a time (taking each non-default
- * decision as its default, last first) and keeps every removal after which
- * the schedule still fails with the same signature, until no single removal
- * does: a 1-minimal schedule in the decisions it makes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +81,7 @@ int cmd_replay(int argc, char **argv)
     }
     exec *e = run_new_exec();
     exec_result r;
-    run_schedule(e, t, &s, true, -1, &r);
+    run_schedule(e, t, &s, true, &r);
     char sig[64] = "";
     if (r.failed)
         finding_signature(&r.f, t->name, sig, sizeof sig);
@@ -127,124 +123,3 @@ int cmd_replay(int argc, char **argv)
     return rc ? rc : r.failed ? 1 : 0;
 }
 
-static const char MINIMIZE_HELP[] =
-    "usage: stackrace minimize FILE -o OUT [--target T]\n"
-    "\n"
-    "Shrinks the failing schedule in FILE to the fewest decisions (context\n"
-    "switches, signals, program choices) that still fail with the same signature,\n"
-    "and writes it to OUT.\n"
-    "\n"
-    "exit status: 0 written, 1 FILE does not fail, 2 on bad input\n";
-
-typedef struct attempt {
-    bool same;
-    uint64_t decisions, switches;
-} attempt;
-
-/* Runs s with one decision suppressed; if it still fails with `sig`, makes
- * the recording the new s. */
-static attempt try_schedule(exec *e, const sr_target *t, schedule *s, int64_t suppress,
-                            const char *sig)
-{
-    exec_result r;
-    run_schedule(e, t, s, false, suppress, &r);
-    attempt a = {false, e->dec.nonzero, e->dec.switches};
-    if (!r.failed)
-        return a;
-    char got[64];
-    finding_signature(&r.f, t->name, got, sizeof got);
-    if (strcmp(got, sig) != 0)
-        return a;
-    a.same = true;
-    size_t n;
-    const uint8_t *rec = dec_recording(&e->dec, &n);
-    uint8_t *copy = malloc(n ? n : 1);
-    memcpy(copy, rec, n);
-    free(s->bytes);
-    s->bytes = copy;
-    s->len = n;
-    /* a schedule drawn with its scenario in its bytes is saved with the
-     * scenario it ran with, in the header */
-    if (s->flags & SCHED_FLAG_SCENARIO_IN_BYTES) {
-        s->flags &= (uint16_t)~SCHED_FLAG_SCENARIO_IN_BYTES;
-        s->sc = e->sc;
-    }
-    if (suppress < 0)
-        return a;
-    /* count what the smaller schedule makes */
-    run_schedule(e, t, s, false, -1, &r);
-    a.decisions = e->dec.nonzero;
-    a.switches = e->dec.switches;
-    return a;
-}
-
-int cmd_minimize(int argc, char **argv)
-{
-    const char *file = NULL, *out = NULL, *target = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(MINIMIZE_HELP, stdout);
-            return 0;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--target")) {
-            if (i + 1 >= argc)
-                return run_usage_error("minimize: %s needs a value", a);
-            *(!strcmp(a, "-o") ? &out : &target) = argv[++i];
-        } else if (a[0] == '-' && a[1])
-            return run_usage_error("minimize: unknown option '%s' (stackrace minimize --help)",
-                                   a);
-        else if (file)
-            return run_usage_error("minimize: more than one FILE");
-        else
-            file = a;
-    }
-    if (!file || !out)
-        return run_usage_error("minimize: usage: stackrace minimize FILE -o OUT");
-    schedule s;
-    int rc = run_load(file, target, &s);
-    if (rc)
-        return rc;
-    const sr_target *t = run_target(target ? target : s.target);
-    if (!t) {
-        sched_free(&s);
-        return 2;
-    }
-    snprintf(s.target, sizeof s.target, "%s", t->name);
-    exec *e = run_new_exec();
-    exec_result r;
-    run_schedule(e, t, &s, false, -1, &r);
-    if (!r.failed) {
-        printf("%s does not fail against %s: nothing to minimize\n", file, t->name);
-        run_free_exec(e);
-        sched_free(&s);
-        return 1;
-    }
-    char sig[64];
-    finding_signature(&r.f, t->name, sig, sizeof sig);
-    size_t len0 = s.len;
-    attempt first = try_schedule(e, t, &s, -1, sig);
-    attempt best = first;
-    bool improved = true;
-    while (improved) {
-        improved = false;
-        for (int64_t k = (int64_t)best.decisions - 1; k >= 0; k--) {
-            attempt a = try_schedule(e, t, &s, k, sig);
-            if (a.same) {
-                best = a;
-                improved = true;
-            }
-        }
-    }
-    char err[256];
-    if (sched_write_file(out, &s, err, sizeof err) != 0)
-        rc = run_usage_error("minimize: %s", err);
-    else
-        printf("%s: %s\n  decisions %llu -> %llu, context switches %llu -> %llu, bytes %zu -> "
-               "%zu\n  written to %s\n",
-               t->name, sig, (unsigned long long)first.decisions,
-               (unsigned long long)best.decisions, (unsigned long long)first.switches,
-               (unsigned long long)best.switches, len0, s.len, out);
-    run_free_exec(e);
-    sched_free(&s);
-    return rc;
-}

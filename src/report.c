@@ -259,9 +259,10 @@ int report_svg(FILE *out, const exec *e, const exec_result *r)
                     x, y + 4, ev->kind == T_SIGNAL ? "signal (same thread)"
                                                   : "signal (remote suspend)");
             break;
-        case T_NOTE:
-            fprintf(out, "<circle cx=\"%.1f\" cy=\"%d\" r=\"3\" fill=\"#303030\"><title>", x,
-                    y + 32);
+        case T_NOTE: case T_DETAIL:
+            fprintf(out, "<circle cx=\"%.1f\" cy=\"%d\" r=\"%d\" fill=\"%s\"><title>", x,
+                    y + 32, ev->kind == T_NOTE ? 3 : 2,
+                    ev->kind == T_NOTE ? "#303030" : "#a0a0a0");
             xml_text(out, trace_text(&e->tr, ev->text));
             fputs("</title></circle>\n", out);
             break;

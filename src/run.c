@@ -26,8 +26,7 @@ void run_free_exec(exec *e)
     free(e);
 }
 
-void run_schedule(exec *e, const sr_target *t, const schedule *s, bool full, int64_t suppress,
-                  exec_result *r)
+void run_schedule(exec *e, const sr_target *t, const schedule *s, bool full, exec_result *r)
 {
     sr_scenario sc = s->sc;
     const uint8_t *b = s->bytes;
@@ -39,7 +38,7 @@ void run_schedule(exec *e, const sr_target *t, const schedule *s, bool full, int
         n -= k;
     }
     e->tr.full = full;
-    dec_start_input(&e->dec, b, n, suppress);
+    dec_start_input(&e->dec, b, n);
     exec_run(e, t, &sc, r);
 }
 

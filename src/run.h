@@ -8,9 +8,8 @@
 #include "engine.h"
 #include "schedfile.h"
 
-/* Replays s against t. full: record the full trace. suppress: see decide.h. */
-void run_schedule(exec *e, const sr_target *t, const schedule *s, bool full, int64_t suppress,
-                  exec_result *r);
+/* Replays s against t. full: record the full trace. */
+void run_schedule(exec *e, const sr_target *t, const schedule *s, bool full, exec_result *r);
 /* A heap-allocated, initialized exec (they are large). */
 exec *run_new_exec(void);
 void run_free_exec(exec *e);
@@ -26,6 +25,14 @@ bool run_parse_u64(const char *s, uint64_t *out);
 bool run_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 bool run_parse_seconds(const char *s, double *out);
 double run_now(void);
+
+typedef struct minimize_stats {
+    size_t decisions[2], bytes[2]; /* before, after */
+    uint64_t switches[2];
+} minimize_stats;
+/* Shrinks failing schedule s in place (minimize.c). 0: done; 1: s does not
+ * fail; 2: internal error (the result did not replay the same). */
+int run_minimize(exec *e, const sr_target *t, schedule *s, minimize_stats *st);
 
 /* Commands. */
 int cmd_list(int argc, char **argv);

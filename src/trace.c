@@ -78,7 +78,7 @@ const char *trace_kind_name(unsigned kind)
         "stack-load", "stack-store", "set-sp", "set-pc",
         "call", "prologue", "epilogue", "ret",
         "signal", "signal-remote", "handler-done",
-        "switch", "note", "display", "walk-begin", "walk-end", "finding", "done",
+        "switch", "note", "detail", "display", "walk-begin", "walk-end", "finding", "done",
     };
     return kind < T_NKINDS ? names[kind] : "?";
 }

@@ -291,6 +291,11 @@ bool sr_tracing(void);
 /* One narrative line for the current actor ("GC starts a scan of G1"). */
 void sr_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define SR_NOTE(...) do { if (sr_tracing()) sr_note(__VA_ARGS__); } while (0)
+/* A detail: in the trace and the timeline, but folded into the narrative's
+ * "…" lines like any unannotated step. For routine events (a GC cycle
+ * starting, the world stopping) that matter only when a key note says so. */
+void sr_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define SR_DETAIL(...) do { if (sr_tracing()) sr_detail(__VA_ARGS__); } while (0)
 
 /* ------------------------------------------------------------------ */
 /* Targets                                                            */

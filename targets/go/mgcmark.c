@@ -101,7 +101,7 @@ static void stop_the_world(go_state *st, bool stolen[])
             sr_yield();
         }
     }
-    SR_NOTE("the world is stopped");
+    SR_DETAIL("stops the world");
 }
 
 /* startTheWorld: Ps taken from syscalls become idle (their Ms take them
@@ -116,13 +116,13 @@ static void start_the_world(go_state *st, const bool stolen[])
         else if (sr_load(&mp->p_status) == _Pgcstop)
             sr_store(&mp->p_status, _Prunning);
     }
-    SR_NOTE("starts the world");
+    SR_DETAIL("starts the world");
 }
 
 static void gc_cycle(go_state *st)
 {
     sr_store(&st->gcphase, _GCmark);
-    SR_NOTE("GC cycle begins: mark phase");
+    SR_DETAIL("GC cycle begins: mark phase");
     for (int i = 0; i < st->nmut; i++)
         scang(st, st->ms[i].user);
     bool stolen[MAX_MUTATORS];

@@ -60,8 +60,9 @@ void gcRemoveStackBarriers(go_state *st, g *gp)
         gcLockStackBarriers(gp);
     sr_word n = sr_load(&gp->stkbar_len);
     sr_word pos = sr_load(&gp->stkbarPos);
-    SR_NOTE("removes %llu un-hit stack barriers from %s", (unsigned long long)(n - pos),
-            gp->name);
+    if (n > pos)
+        SR_NOTE("mark termination: removes %llu un-hit stack barrier%s from %s",
+                (unsigned long long)(n - pos), n - pos == 1 ? "" : "s", gp->name);
     for (sr_word i = pos; i < n; i++)
         gcRemoveStackBarrier(gp, i);
     sr_store(&gp->stkbarPos, 0);
@@ -87,7 +88,7 @@ sr_pc stackBarrier(void *state, sr_addr sp)
     if (st->v->trampoline_checks_sp && lrPtr + 8 != sp)
         sr_throw("unexpected fault address in stackBarrier (savedLRPtr+8 != SP)");
     sr_store(&gp->stkbarPos, pos + 1);                    /* ADDQ $1, g_stkbarPos(CX) */
-    SR_NOTE("returns through a stack barrier of %s (stkbarPos -> %llu)", gp->name,
+    SR_DETAIL("returns through a stack barrier of %s (stkbarPos -> %llu)", gp->name,
             (unsigned long long)(pos + 1));
     return lrVal;                                         /* JMP BX */
 }

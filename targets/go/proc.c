@@ -50,7 +50,7 @@ static void safepoint(go_state *st, m *mp)
     if (!sr_load(&st->gcwaiting))
         return;
     sr_store(&mp->p_status, _Pgcstop);
-    SR_NOTE("stops at a safe point for stop-the-world");
+    SR_DETAIL("stops at a safe point for stop-the-world");
     while (sr_load(&mp->p_status) == _Pgcstop)
         sr_yield();
 }
@@ -132,7 +132,7 @@ static void gopark(go_state *st, m *mp, g *gp)
     sr_set_sp(g0->sched_sp);
     sr_set_pc(SR_PC(F_MSTART) + SR_PC_BODY);
     casgstatus(gp, _Grunning, _Gwaiting);
-    SR_NOTE("%s parks (_Gwaiting); M runs g0", gp->name);
+    SR_DETAIL("%s parks (_Gwaiting); M runs g0", gp->name);
     uint32_t waits = 1 + sr_choose(4);
     for (uint32_t i = 0; i < waits; i++) {
         safepoint(st, mp);
@@ -144,7 +144,7 @@ static void gopark(go_state *st, m *mp, g *gp)
     sr_store(&mp->tls_g, (sr_word)gp->id);
     sr_set_sp(gsp);
     sr_set_pc(gpc);
-    SR_NOTE("%s runs again", gp->name);
+    SR_DETAIL("%s runs again", gp->name);
 }
 
 /* The program: calls, returns, cgo calls and parks, chosen by the schedule.
@@ -185,7 +185,7 @@ void mutator_main(void *arg)
     while (depth-- > 0)
         sr_ret();
     casgstatus(gp, _Grunning, _Gdead);
-    SR_NOTE("%s exits", gp->name);
+    SR_DETAIL("%s exits", gp->name);
 }
 
 /* ---- setup ---- */

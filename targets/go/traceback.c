@@ -27,9 +27,9 @@ typedef struct snapshot {
 static _Noreturn void missed(g *gp, sr_addr lrPtr, snapshot s)
 {
     if (sr_tracing())
-        sr_note("gentraceback finds a stack barrier at 0x%llx in %s's stack that its "
-                "snapshot (%llu entr%s) does not expect", (unsigned long long)lrPtr, gp->name,
-                (unsigned long long)(s.hi - s.lo), s.hi - s.lo == 1 ? "y" : "ies");
+        sr_note("gentraceback meets a stack barrier at 0x%llx in %s's stack that is not the "
+                "next one in its copy (%llu left)", (unsigned long long)lrPtr, gp->name,
+                (unsigned long long)(s.hi - s.lo));
     sr_throw_at("missed stack barrier", "gentraceback");
 }
 

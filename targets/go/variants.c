@@ -201,7 +201,7 @@ const go_variant go_3f22ade = {
 /* GODEBUG=gcstackbarrierall=1, as TestStackBarrierProfiling runs: a barrier
  * in every frame but the innermost. */
 static const sr_scenario go_defaults = {
-    .mutators = 1, .program_len = 60, .scan_rate = 100, .signal_rate = 20,
+    .mutators = 1, .program_len = 16, .scan_rate = 100, .signal_rate = 20,
     .switch_rate = 60, .barrier_spacing = 0, .delivery = SR_DELIVER_MIXED,
     .max_steps = 200000,
 };

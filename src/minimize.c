@@ -1,0 +1,181 @@
+/*
+ * minimize.c — `stackrace minimize`: the fewest decisions that still fail
+ * the same way.
+ *
+ * The schedule's non-default decisions are turned into a plan (decide.h),
+ * keyed by each actor's own step and choice counts, so that dropping one
+ * entry leaves the others in place in each actor's history. ddmin then
+ * drops chunks of entries, halving the chunk size down to single entries,
+ * and keeps every drop after which the run still fails with the same
+ * signature, as the plan of decisions that run actually made. The result
+ * is re-recorded as bytes and checked by a plain replay.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+static const char MINIMIZE_HELP[] =
+    "usage: stackrace minimize FILE -o OUT [--target T]\n"
+    "\n"
+    "Shrinks the failing schedule in FILE to the fewest decisions (context\n"
+    "switches, signals, program choices) that still fail with the same signature,\n"
+    "and writes it to OUT.\n"
+    "\n"
+    "exit status: 0 written, 1 FILE does not fail, 2 on bad input\n";
+
+/* Runs plan p; true if it fails with signature `sig`. The decisions it
+ * actually made are logged into `made` (sorted). */
+static bool plan_fails(exec *e, const sr_target *t, const sr_scenario *sc, const plan *p,
+                       const char *sig, plan *made)
+{
+    exec_result r;
+    made->n = 0;
+    e->dec.log = made;
+    dec_start_plan(&e->dec, p);
+    e->tr.full = false;
+    exec_run(e, t, sc, &r);
+    e->dec.log = NULL;
+    plan_sort(made);
+    if (!r.failed)
+        return false;
+    char got[64];
+    finding_signature(&r.f, t->name, got, sizeof got);
+    return strcmp(got, sig) == 0;
+}
+
+/* ddmin over plan entries: try dropping chunks, halving the chunk size
+ * down to single entries; keep every drop after which the run still fails
+ * the same way (as the decisions that run actually made). */
+static void shrink(exec *e, const sr_target *t, const sr_scenario *sc, plan *best,
+                   const char *sig)
+{
+    plan cand = {0}, made = {0};
+    for (size_t chunk = best->n / 2 ? best->n / 2 : 1; chunk >= 1; chunk /= 2) {
+        for (size_t start = 0; start < best->n;) {
+            cand.n = 0;
+            plan_copy(&cand, best);
+            size_t end = start + chunk < cand.n ? start + chunk : cand.n;
+            memmove(cand.e + start, cand.e + end, (cand.n - end) * sizeof *cand.e);
+            cand.n -= end - start;
+            if (plan_fails(e, t, sc, &cand, sig, &made) && made.n < best->n)
+                plan_copy(best, &made);
+            else
+                start += chunk;
+        }
+        if (chunk == 1)
+            break;
+    }
+    plan_free(&cand);
+    plan_free(&made);
+}
+
+int run_minimize(exec *e, const sr_target *t, schedule *s, minimize_stats *st)
+{
+    exec_result r;
+    run_schedule(e, t, s, false, &r);
+    if (!r.failed)
+        return 1;
+    char sig[64];
+    finding_signature(&r.f, t->name, sig, sizeof sig);
+    sr_scenario sc = e->sc; /* as run: a raw input's scenario comes from its bytes */
+    st->bytes[0] = s->len;
+    st->switches[0] = r.stats.switches;
+    /* the decisions the schedule makes, as a plan */
+    plan best = {0}, made = {0};
+    e->dec.log = &best;
+    run_schedule(e, t, s, false, &r);
+    e->dec.log = NULL;
+    plan_sort(&best);
+    st->decisions[0] = best.n;
+    int rc = 2;
+    if (plan_fails(e, t, &sc, &best, sig, &made)) {
+        for (size_t before = best.n + 1; best.n < before;) {
+            before = best.n;
+            shrink(e, t, &sc, &best, sig);
+        }
+        /* the bytes of the smallest plan, checked as a plain replay */
+        plan_fails(e, t, &sc, &best, sig, &made);
+        size_t n;
+        const uint8_t *rec = dec_recording(&e->dec, &n);
+        uint8_t *bytes = malloc(n ? n : 1);
+        if (!bytes)
+            abort();
+        memcpy(bytes, rec, n);
+        schedule small = *s;
+        small.bytes = bytes;
+        small.len = n;
+        small.sc = sc;
+        small.flags &= (uint16_t)~SCHED_FLAG_SCENARIO_IN_BYTES;
+        run_schedule(e, t, &small, false, &r);
+        char got[64] = "";
+        if (r.failed)
+            finding_signature(&r.f, t->name, got, sizeof got);
+        if (strcmp(got, sig) == 0) {
+            free(s->bytes);
+            *s = small;
+            st->decisions[1] = best.n;
+            st->switches[1] = r.stats.switches;
+            st->bytes[1] = n;
+            rc = 0;
+        } else {
+            free(bytes);
+        }
+    }
+    plan_free(&made);
+    plan_free(&best);
+    return rc;
+}
+
+int cmd_minimize(int argc, char **argv)
+{
+    const char *file = NULL, *out = NULL, *target = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(MINIMIZE_HELP, stdout);
+            return 0;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--target")) {
+            if (i + 1 >= argc)
+                return run_usage_error("minimize: %s needs a value", a);
+            *(!strcmp(a, "-o") ? &out : &target) = argv[++i];
+        } else if (a[0] == '-' && a[1])
+            return run_usage_error("minimize: unknown option '%s' (stackrace minimize --help)",
+                                   a);
+        else if (file)
+            return run_usage_error("minimize: more than one FILE");
+        else
+            file = a;
+    }
+    if (!file || !out)
+        return run_usage_error("minimize: usage: stackrace minimize FILE -o OUT");
+    schedule s;
+    int rc = run_load(file, target, &s);
+    if (rc)
+        return rc;
+    const sr_target *t = run_target(target ? target : s.target);
+    if (!t) {
+        sched_free(&s);
+        return 2;
+    }
+    snprintf(s.target, sizeof s.target, "%s", t->name);
+    exec *e = run_new_exec();
+    minimize_stats st;
+    rc = run_minimize(e, t, &s, &st);
+    char err[256];
+    if (rc == 1)
+        printf("%s does not fail against %s: nothing to minimize\n", file, t->name);
+    else if (rc == 2)
+        fprintf(stderr, "stackrace: internal error: %s did not minimize reproducibly\n", file);
+    else if (sched_write_file(out, &s, err, sizeof err) != 0)
+        rc = run_usage_error("minimize: %s", err);
+    else
+        printf("%s: decisions %zu -> %zu, context switches %llu -> %llu, bytes %zu -> %zu; "
+               "written to %s\n",
+               t->name, st.decisions[0], st.decisions[1], (unsigned long long)st.switches[0],
+               (unsigned long long)st.switches[1], st.bytes[0], st.bytes[1], out);
+    run_free_exec(e);
+    sched_free(&s);
+    return rc;
+}
