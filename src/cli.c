@@ -6,7 +6,7 @@
 
 #include "registry.h"
 #include "report.h"
-#include "run.h"
+#include "cmdline.h"
 
 static const char MAIN_HELP[] =
     "usage: stackrace COMMAND [options]\n"

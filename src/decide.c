@@ -61,7 +61,7 @@ void dec_start_plan(decider *d, const plan *p)
     d->follow = p;
     d->pending_target = -1;
     /* per-actor cursors: the first entry of each actor in each class */
-    for (int a = 0; a < 16; a++)
+    for (int a = 0; a <= MAX_ACTORS; a++)
         d->cursor[a] = d->choice_cursor[a] = p->n;
     for (size_t i = p->n; i-- > 0;) {
         const plan_entry *pe = &p->e[i];
@@ -263,7 +263,8 @@ void plan_sort(plan *p)
 
 /* The entry of `kind` for actor a at `at`, or NULL. Cursors only move
  * forward: an actor's counts only grow. */
-static const plan_entry *plan_find(decider *d, size_t *cursor, const sr_actor *a, uint64_t at,
+static const plan_entry *plan_find(const decider *d, size_t *cursor, const sr_actor *a,
+                                   uint64_t at,
                                    plan_kind kind)
 {
     const plan *p = d->follow;
@@ -346,10 +347,17 @@ bool dec_remote(decider *d, struct exec *e)
     return remote;
 }
 
+_Static_assert(sizeof(((decider *)0)->cursor) / sizeof(size_t) == MAX_ACTORS + 1,
+               "a plan cursor for every actor id and for the first pick");
+
+/* The first pick of an execution belongs to no actor: plans key it on an
+ * actor id no actor has. */
+static const sr_actor scheduler_itself = {.id = MAX_ACTORS};
+
 uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool after_event)
 {
     uint32_t proposal = 0;
-    sr_actor *a = e->cur;
+    const sr_actor *a = e->cur ? e->cur : &scheduler_itself;
     if (d->mode == DEC_PLAN) {
         const plan_entry *pe;
         if (after_event)
@@ -371,7 +379,7 @@ uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool af
     uint32_t v = dec_value(d, n, proposal);
     d->switches++;
     if (d->log && n) {
-        uint32_t target = (uint32_t)exec_next_runnable(e, a, v)->id;
+        uint32_t target = (uint32_t)exec_next_runnable(e, e->cur, v)->id;
         if (after_event)
             d->log->e[d->log->n - 1].value = target;
         else if (v != 0)

@@ -68,8 +68,8 @@ typedef struct decider {
     /* plans: logging every non-default decision, or following a plan */
     plan *log;
     const plan *follow;
-    size_t cursor[16];         /* per actor: next step-keyed entry of `follow` */
-    size_t choice_cursor[16];  /* per actor: next choice entry of `follow` */
+    size_t cursor[17];         /* per actor id (and the first pick, MAX_ACTORS) */
+    size_t choice_cursor[17];
     int64_t pending_target;    /* DEC_PLAN: target of the SWITCH just proposed */
     /* the recording */
     uint8_t *rec;

@@ -264,7 +264,10 @@ void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *o
         sig_spawn_profiler(e, t->profiler_name ? t->profiler_name : "profiler");
     e->in_setup = false;
     dec_begin_exec(&e->dec, e);
-    e->cur = exec_next_runnable(e, NULL, 0);
+    e->cur = NULL;
+    int n = exec_count_runnable(e, NULL);
+    if (n)
+        e->cur = exec_next_runnable(e, NULL, dec_pick(&e->dec, e, (uint32_t)n, false, false));
     if (e->cur)
         fiber_switch(&e->main_fiber, &e->cur->fib);
     for (int i = 0; i < e->nactors; i++)

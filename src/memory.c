@@ -50,13 +50,13 @@ void sr_step(void)
 static void block_on(exec *e, sr_lock *l)
 {
     sr_actor *a = e->cur;
-    if (l->owner == a)
-        exec_fail_detail(CHECK_DEADLOCK, "deadlock: an actor acquires a lock it holds",
-                         l->name ? l->name : "", NULL);
     if (a->handler_depth && l->owner == a->interrupted)
         exec_fail_detail(CHECK_SELF_DEADLOCK,
                          "self-deadlock: a signal handler blocks on a lock the interrupted "
                          "actor holds",
+                         l->name ? l->name : "", NULL);
+    if (l->owner == a)
+        exec_fail_detail(CHECK_DEADLOCK, "deadlock: an actor acquires a lock it holds",
                          l->name ? l->name : "", NULL);
     a->state = ACT_BLOCKED;
     a->waiting_on = l;

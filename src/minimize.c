@@ -16,15 +16,6 @@
 
 #include "run.h"
 
-static const char MINIMIZE_HELP[] =
-    "usage: stackrace minimize FILE -o OUT [--target T]\n"
-    "\n"
-    "Shrinks the failing schedule in FILE to the fewest decisions (context\n"
-    "switches, signals, program choices) that still fail with the same signature,\n"
-    "and writes it to OUT.\n"
-    "\n"
-    "exit status: 0 written, 1 FILE does not fail, 2 on bad input\n";
-
 /* Runs plan p; true if it fails with signature `sig`. The decisions it
  * actually made are logged into `made` (sorted). */
 static bool plan_fails(exec *e, const sr_target *t, const sr_scenario *sc, const plan *p,
@@ -128,54 +119,3 @@ int run_minimize(exec *e, const sr_target *t, schedule *s, minimize_stats *st)
     return rc;
 }
 
-int cmd_minimize(int argc, char **argv)
-{
-    const char *file = NULL, *out = NULL, *target = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(MINIMIZE_HELP, stdout);
-            return 0;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--target")) {
-            if (i + 1 >= argc)
-                return run_usage_error("minimize: %s needs a value", a);
-            *(!strcmp(a, "-o") ? &out : &target) = argv[++i];
-        } else if (a[0] == '-' && a[1])
-            return run_usage_error("minimize: unknown option '%s' (stackrace minimize --help)",
-                                   a);
-        else if (file)
-            return run_usage_error("minimize: more than one FILE");
-        else
-            file = a;
-    }
-    if (!file || !out)
-        return run_usage_error("minimize: usage: stackrace minimize FILE -o OUT");
-    schedule s;
-    int rc = run_load(file, target, &s);
-    if (rc)
-        return rc;
-    const sr_target *t = run_target(target ? target : s.target);
-    if (!t) {
-        sched_free(&s);
-        return 2;
-    }
-    snprintf(s.target, sizeof s.target, "%s", t->name);
-    exec *e = run_new_exec();
-    minimize_stats st;
-    rc = run_minimize(e, t, &s, &st);
-    char err[256];
-    if (rc == 1)
-        printf("%s does not fail against %s: nothing to minimize\n", file, t->name);
-    else if (rc == 2)
-        fprintf(stderr, "stackrace: internal error: %s did not minimize reproducibly\n", file);
-    else if (sched_write_file(out, &s, err, sizeof err) != 0)
-        rc = run_usage_error("minimize: %s", err);
-    else
-        printf("%s: decisions %zu -> %zu, context switches %llu -> %llu, bytes %zu -> %zu; "
-               "written to %s\n",
-               t->name, st.decisions[0], st.decisions[1], (unsigned long long)st.switches[0],
-               (unsigned long long)st.switches[1], st.bytes[0], st.bytes[1], out);
-    run_free_exec(e);
-    sched_free(&s);
-    return rc;
-}

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "report.h"
-#include "run.h"
+#include "cmdline.h"
 
 static const char REPLAY_HELP[] =
     "usage: stackrace replay FILE [--narrative|--trace|--json|--svg OUT.svg] [--target T]\n"

@@ -1,5 +1,5 @@
 /*
- * hunt.c — `stackrace hunt`: run a strategy against a target until a
+  * cmd_hunt.c — `stackrace hunt`: run a strategy against a target until a
  * finding, a time or execution budget, or (with --keep-going) the budget.
  *
  * Execution i of a hunt uses the seed mix(seed, i), whichever job runs it,
@@ -21,7 +21,7 @@
 
 #include "report.h"
 #include "rng.h"
-#include "run.h"
+#include "cmdline.h"
 #include "scenario.h"
 
 #define MAX_FINDINGS 256

@@ -1,0 +1,73 @@
+/*
+ * harness.h — the tests' tiny framework: CHECK, and running a target many
+ * times under a strategy through the engine's internal API.
+ */
+#ifndef STACKRACE_TEST_HARNESS_H
+#define STACKRACE_TEST_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "rng.h"
+#include "run.h"
+
+static int harness_failures;
+
+#define CHECK(cond, ...)                                                              \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);          \
+            fprintf(stderr, __VA_ARGS__);                                             \
+            fputc('\n', stderr);                                                      \
+            harness_failures++;                                                       \
+        }                                                                             \
+    } while (0)
+
+#define RUN(test)                                                                     \
+    do {                                                                              \
+        int before_ = harness_failures;                                               \
+        test();                                                                       \
+        printf("%s %s\n", harness_failures == before_ ? "ok  " : "FAIL", #test);      \
+    } while (0)
+
+static inline int harness_exit(void)
+{
+    printf("%s\n", harness_failures ? "FAILED" : "all passed");
+    return harness_failures ? 1 : 0;
+}
+
+typedef struct hunt_result {
+    bool found;
+    int check;
+    char message[128];
+    uint64_t execs;
+} hunt_result;
+
+/* Runs up to `execs` executions of t under `mode` from `seed`; stops at the
+ * first finding. */
+static inline hunt_result harness_hunt(const sr_target *t, const sr_scenario *sc, dec_mode mode,
+                                       uint64_t seed, uint64_t execs)
+{
+    hunt_result hr = {0};
+    exec *e = run_new_exec();
+    exec_result r;
+    for (uint64_t i = 0; i < execs; i++) {
+        dec_start_strategy(&e->dec, mode, rng_mix(seed ^ rng_mix(i + 1)), sc, 3);
+        exec_run(e, t, sc, &r);
+        if (r.failed) {
+            hr.found = true;
+            hr.check = r.f.check;
+            snprintf(hr.message, sizeof hr.message, "%s", r.f.message);
+            hr.execs = i + 1;
+            break;
+        }
+    }
+    if (!hr.found)
+        hr.execs = execs;
+    run_free_exec(e);
+    return hr;
+}
+
+#endif

@@ -1,0 +1,608 @@
+/*
+ * test_engine.c — the model engine: decision encoding, strategies, replay
+ * determinism, and every check shown firing on a known-bad target and
+ * silent on its good twin.
+ *
+ * The small targets here are written against the public model API only,
+ * like any target; each has a config selecting the bad or the good twin.
+ */
+#include "harness.h"
+
+#include "scenario.h"
+#include "schedfile.h"
+
+static sr_scenario test_scenario(sr_delivery d)
+{
+    return (sr_scenario){.mutators = 1, .program_len = 10, .scan_rate = 100,
+                         .signal_rate = 50, .switch_rate = 100, .barrier_spacing = 0,
+                         .delivery = d, .max_steps = 5000};
+}
+
+/* ------------------------------------------------------------------ */
+/* Check 1, target asserts: an unlocked check-then-act.               */
+/* ------------------------------------------------------------------ */
+
+typedef struct owner_state {
+    sr_word flag, owner;
+    sr_lock l;
+    bool locked;
+} owner_state;
+
+static const bool yes = true, no = false;
+static const sr_func no_funcs[1] = {{"root", 16, 0}};
+
+#define SIMPLE_TARGET(name_, state_, setup_, config_)                                   \
+    {.name = name_, .description = "test", .funcs = no_funcs, .nfuncs = 1,              \
+     .state_size = sizeof(state_), .config = config_, .setup = setup_}
+
+typedef struct owner_arg {
+    owner_state *st;
+    sr_word me;
+} owner_arg;
+
+static void owner_actor(void *arg)
+{
+    owner_arg *oa = arg;
+    owner_state *st = oa->st;
+    for (int k = 0; k < 3; k++) {
+        if (st->locked)
+            sr_lock_acquire(&st->l);
+        if (sr_load(&st->flag) == 0) {
+            sr_store(&st->flag, 1);
+            sr_store(&st->owner, oa->me);
+            if (sr_load(&st->owner) != oa->me)
+                sr_throw("two owners");
+            sr_store(&st->flag, 0);
+        }
+        if (st->locked)
+            sr_lock_release(&st->l);
+    }
+}
+
+typedef struct owner_world {
+    owner_state st;
+    owner_arg args[2];
+} owner_world;
+
+static void owner_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    owner_world *w = state;
+    (void)sc;
+    w->st.locked = *(const bool *)config;
+    w->st.l.name = "L";
+    for (int i = 0; i < 2; i++) {
+        w->args[i] = (owner_arg){&w->st, (sr_word)i + 1};
+        sr_spawn(i ? "B" : "A", 0, owner_actor, &w->args[i]);
+    }
+}
+
+static const sr_target owner_bad = SIMPLE_TARGET("owner@bad", owner_world, owner_setup, &no);
+static const sr_target owner_good = SIMPLE_TARGET("owner@good", owner_world, owner_setup, &yes);
+
+static void test_check_target_assert(void)
+{
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    hunt_result bad = harness_hunt(&owner_bad, &sc, DEC_RANDOM, 1, 20000);
+    CHECK(bad.found && bad.check == CHECK_TARGET_ASSERT, "unlocked twin: %s", bad.message);
+    CHECK(strcmp(bad.message, "two owners") == 0, "message %s", bad.message);
+    hunt_result good = harness_hunt(&owner_good, &sc, DEC_RANDOM, 1, 20000);
+    CHECK(!good.found, "locked twin found %s", good.message);
+    good = harness_hunt(&owner_good, &sc, DEC_PCT, 1, 20000);
+    CHECK(!good.found, "locked twin (pct) found %s", good.message);
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks 2 and 3: a stack, a walker, a rewriter with a trampoline.   */
+/* ------------------------------------------------------------------ */
+
+enum { P_ROOT, P_F1, P_F2, P_F3, P_TRAMP, P_NFUNCS };
+
+enum variant { V_GOOD, V_WALK_DROPS_FRAME, V_WALK_NO_TRANSLATE, V_LOST, V_LEFTOVER, V_SIDE,
+               V_NO_ENTRY };
+
+typedef struct patch_state {
+    enum variant v;
+    sr_stack *stack;
+    sr_word ready, patched, returned;
+    sr_lock l;
+    sr_word n, pos;
+    struct { sr_word slot, orig; } entry[4];
+} patch_state;
+
+static sr_pc patch_trampoline(void *state, sr_addr sp)
+{
+    patch_state *st = state;
+    sr_word pos = sr_load(&st->pos);
+    sr_word n = sr_load(&st->n);
+    if (pos >= n || sr_load(&st->entry[pos].slot) + 8 != sp)
+        sr_rewriter_fail("trampoline hit without its entry");
+    sr_pc orig = sr_load(&st->entry[st->v == V_LOST ? (pos + 1) % n : pos].orig);
+    sr_store(&st->pos, pos + 1);
+    return orig;
+}
+
+static const sr_func patch_funcs[P_NFUNCS] = {
+    [P_ROOT] = {"root", 32, 0},
+    [P_F1] = {"f1", 16, 0},
+    [P_F2] = {"f2", 24, 0},
+    [P_F3] = {"f3", 40, 0},
+    [P_TRAMP] = {"tramp", 0, patch_trampoline},
+};
+
+static void patch_mutator(void *arg)
+{
+    patch_state *st = arg;
+    sr_enter(st->stack, P_ROOT);
+    sr_call(P_F1);
+    sr_call(P_F2);
+    sr_call(P_F3);
+    sr_step();
+    sr_store(&st->ready, 1);
+    while (!sr_load(&st->patched))
+        sr_yield();
+    sr_ret(); /* f3, through the trampoline */
+    sr_store(&st->returned, 1);
+    while (sr_load(&st->patched) != 2)
+        sr_yield();
+    sr_ret();
+    sr_ret();
+}
+
+/* Patches the return slots of f3, f2, f1 (innermost first), then after the
+ * first return removes what is left and says it is done. */
+static void patch_rewriter(void *arg)
+{
+    patch_state *st = arg;
+    while (!sr_load(&st->ready))
+        sr_yield();
+    sr_lock_acquire(&st->l);
+    sr_addr slot = sr_stack_hi(st->stack) - patch_funcs[P_ROOT].frame_size - 8; /* f1's */
+    sr_addr slots[3];
+    slots[2] = slot;
+    slots[1] = slots[2] - patch_funcs[P_F1].frame_size - 8;
+    slots[0] = slots[1] - patch_funcs[P_F2].frame_size - 8;
+    for (int i = 0; i < 3; i++) {
+        if (st->v == V_NO_ENTRY && i == 0) {
+            sr_stack_store(slots[i], SR_PC(P_TRAMP)); /* patched, never recorded */
+            continue;
+        }
+        sr_word n = sr_load(&st->n);
+        sr_store(&st->entry[n].slot, slots[i]);
+        sr_store(&st->entry[n].orig, sr_stack_load(slots[i]));
+        sr_store(&st->n, n + 1);
+        sr_stack_store(slots[i], SR_PC(P_TRAMP));
+    }
+    sr_lock_release(&st->l);
+    sr_store(&st->patched, 1);
+    while (!sr_load(&st->returned))
+        sr_yield();
+    sr_lock_acquire(&st->l);
+    sr_word n = sr_load(&st->n), pos = sr_load(&st->pos);
+    for (sr_word i = pos; i < n; i++) {
+        if (st->v == V_LEFTOVER && i == n - 1)
+            continue;
+        sr_stack_store(sr_load(&st->entry[i].slot), sr_load(&st->entry[i].orig));
+    }
+    if (st->v != V_SIDE) {
+        sr_store(&st->n, 0);
+        sr_store(&st->pos, 0);
+    }
+    sr_rewriter_done(st->stack, (unsigned)(st->n - st->pos));
+    sr_lock_release(&st->l);
+    sr_store(&st->patched, 2);
+}
+
+/* The sampler: a frame-pointer-less walk by frame sizes, translating
+ * trampoline PCs through the side table under the lock (or not). */
+static void patch_signal(void *state, const sr_sigctx *ctx)
+{
+    patch_state *st = state;
+    sr_walk w;
+    if (!sr_lock_try(&st->l)) {
+        sr_walk_begin(&w, ctx->sp);
+        sr_walk_end(&w, SR_WALK_DECLINED);
+        return;
+    }
+    sr_walk_begin(&w, ctx->sp);
+    sr_pc pc = ctx->pc;
+    sr_addr sp = ctx->sp;
+    sr_word next = sr_load(&st->pos);
+    int n = 0;
+    if (sr_pc_func(pc) == P_TRAMP) {
+        /* inside the trampoline: the entry being consumed says where to */
+        sr_word pos = sr_load(&st->pos);
+        sr_word i = pos > 0 && sr_load(&st->entry[pos - 1].slot) + 8 == sp ? pos - 1 : pos;
+        pc = sr_load(&st->entry[i].orig);
+        next = i + 1;
+    }
+    for (;;) {
+        if (!(st->v == V_WALK_DROPS_FRAME && n == 2))
+            sr_walk_frame(&w, pc);
+        n++;
+        int64_t delta = sr_pc_spdelta(pc);
+        if (delta < 0)
+            break; /* not a PC: the walk ends, wrong */
+        sr_addr fp = sp + (sr_addr)delta + 8;
+        if (fp >= sr_stack_hi(st->stack))
+            break;
+        sr_pc lr = sr_stack_load(fp - 8);
+        if (lr == SR_PC(P_TRAMP) && st->v != V_WALK_NO_TRANSLATE)
+            lr = sr_load(&st->entry[next++].orig);
+        pc = lr;
+        sp = fp;
+    }
+    sr_walk_end(&w, SR_WALK_COMPLETE);
+    sr_lock_release(&st->l);
+}
+
+static void patch_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    patch_state *st = state;
+    (void)sc;
+    st->v = *(const enum variant *)config;
+    st->l.name = "side-table lock";
+    st->stack = sr_stack_new("T1", 4096);
+    sr_spawn("T1", SR_ACTOR_SIGNALABLE, patch_mutator, st);
+    sr_spawn("R", 0, patch_rewriter, st);
+}
+
+static const enum variant variants[] = {V_GOOD, V_WALK_DROPS_FRAME, V_WALK_NO_TRANSLATE,
+                                        V_LOST, V_LEFTOVER, V_SIDE, V_NO_ENTRY};
+#define PATCH_TARGET(i, name_)                                                          \
+    {.name = name_, .description = "test", .funcs = patch_funcs, .nfuncs = P_NFUNCS,    \
+     .state_size = sizeof(patch_state), .config = &variants[i], .setup = patch_setup,    \
+     .on_signal = patch_signal}
+static const sr_target patch_targets[] = {
+    PATCH_TARGET(0, "patch@good"),          PATCH_TARGET(1, "patch@walk-drops-frame"),
+    PATCH_TARGET(2, "patch@walk-no-translate"), PATCH_TARGET(3, "patch@lost"),
+    PATCH_TARGET(4, "patch@leftover"),      PATCH_TARGET(5, "patch@side"),
+    PATCH_TARGET(6, "patch@no-entry"),
+};
+
+static void expect(const sr_target *t, sr_delivery d, int check, const char *needle)
+{
+    sr_scenario sc = test_scenario(d);
+    hunt_result r = harness_hunt(t, &sc, DEC_RANDOM, 7, 20000);
+    if (check == CHECK_NONE) {
+        CHECK(!r.found, "%s should be clean, found %s", t->name, r.message);
+        r = harness_hunt(t, &sc, DEC_PCT, 7, 20000);
+        CHECK(!r.found, "%s (pct) should be clean, found %s", t->name, r.message);
+        return;
+    }
+    CHECK(r.found && r.check == check, "%s: expected %s, got %s (%s)", t->name,
+          finding_check_name(check), r.found ? finding_check_name(r.check) : "nothing",
+          r.message);
+    CHECK(!needle || strstr(r.message, needle), "%s: message '%s' lacks '%s'", t->name,
+          r.message, needle);
+}
+
+static void test_check_walk_oracle(void)
+{
+    expect(&patch_targets[0], SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
+    expect(&patch_targets[0], SR_DELIVER_REMOTE, CHECK_NONE, NULL);
+    expect(&patch_targets[1], SR_DELIVER_SAME_THREAD, CHECK_WALK, "walk oracle");
+    expect(&patch_targets[2], SR_DELIVER_REMOTE, CHECK_WALK, "walk oracle");
+}
+
+static void test_check_rewriter(void)
+{
+    expect(&patch_targets[3], SR_DELIVER_SAME_THREAD, CHECK_REWRITER, "lost return address");
+    expect(&patch_targets[4], SR_DELIVER_SAME_THREAD, CHECK_REWRITER, "trampoline PC is left");
+    expect(&patch_targets[5], SR_DELIVER_SAME_THREAD, CHECK_REWRITER, "side-table entries");
+    expect(&patch_targets[6], SR_DELIVER_SAME_THREAD, CHECK_REWRITER, "without its entry");
+}
+
+/* ------------------------------------------------------------------ */
+/* Check 4: self-deadlock, deadlock, hang.                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct lock_state {
+    bool bad;
+    sr_lock a, b;
+    sr_word flag;
+} lock_state;
+
+static void holder(void *arg)
+{
+    lock_state *st = arg;
+    for (int k = 0; k < 5; k++) {
+        sr_lock_acquire(&st->a);
+        sr_step();
+        sr_step();
+        sr_lock_release(&st->a);
+        sr_step();
+    }
+}
+
+static void handler_lock_signal(void *state, const sr_sigctx *ctx)
+{
+    lock_state *st = state;
+    (void)ctx;
+    if (st->bad) {
+        sr_lock_acquire(&st->a);
+        sr_lock_release(&st->a);
+    } else if (sr_lock_try(&st->a)) {
+        sr_lock_release(&st->a);
+    }
+}
+
+static void handler_lock_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    lock_state *st = state;
+    (void)sc;
+    st->bad = !*(const bool *)config;
+    st->a.name = "A";
+    sr_spawn("T1", SR_ACTOR_SIGNALABLE, holder, st);
+}
+
+static const sr_target self_bad = {.name = "handler-lock@blocking", .description = "test",
+                                   .funcs = no_funcs, .nfuncs = 1,
+                                   .state_size = sizeof(lock_state), .config = &no,
+                                   .setup = handler_lock_setup,
+                                   .on_signal = handler_lock_signal};
+static const sr_target self_good = {.name = "handler-lock@trylock", .description = "test",
+                                    .funcs = no_funcs, .nfuncs = 1,
+                                    .state_size = sizeof(lock_state), .config = &yes,
+                                    .setup = handler_lock_setup,
+                                    .on_signal = handler_lock_signal};
+
+static void abba_first(void *arg)
+{
+    lock_state *st = arg;
+    sr_lock_acquire(&st->a);
+    sr_step();
+    sr_lock_acquire(&st->b);
+    sr_lock_release(&st->b);
+    sr_lock_release(&st->a);
+}
+
+static void abba_second(void *arg)
+{
+    lock_state *st = arg;
+    sr_lock *first = st->bad ? &st->b : &st->a, *second = st->bad ? &st->a : &st->b;
+    sr_lock_acquire(first);
+    sr_step();
+    sr_lock_acquire(second);
+    sr_lock_release(second);
+    sr_lock_release(first);
+}
+
+static void abba_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    lock_state *st = state;
+    (void)sc;
+    st->bad = !*(const bool *)config;
+    st->a.name = "A";
+    st->b.name = "B";
+    sr_spawn("T1", 0, abba_first, st);
+    sr_spawn("T2", 0, abba_second, st);
+}
+
+static const sr_target abba_bad = SIMPLE_TARGET("abba@bad", lock_state, abba_setup, &no);
+static const sr_target abba_good = SIMPLE_TARGET("abba@good", lock_state, abba_setup, &yes);
+
+static void spinner(void *arg)
+{
+    lock_state *st = arg;
+    while (!sr_load(&st->flag))
+        sr_yield();
+}
+
+static void setter(void *arg)
+{
+    lock_state *st = arg;
+    sr_step();
+    sr_store(&st->flag, 1);
+}
+
+static void spin_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    lock_state *st = state;
+    (void)sc;
+    st->bad = !*(const bool *)config;
+    sr_spawn("T1", 0, spinner, st);
+    if (!st->bad)
+        sr_spawn("T2", 0, setter, st);
+}
+
+static const sr_target spin_bad = SIMPLE_TARGET("spin@bad", lock_state, spin_setup, &no);
+static const sr_target spin_good = SIMPLE_TARGET("spin@good", lock_state, spin_setup, &yes);
+
+static void test_check_signal_context(void)
+{
+    expect(&self_bad, SR_DELIVER_SAME_THREAD, CHECK_SELF_DEADLOCK, "self-deadlock");
+    expect(&self_bad, SR_DELIVER_REMOTE, CHECK_SELF_DEADLOCK, "self-deadlock");
+    expect(&self_good, SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
+    expect(&self_good, SR_DELIVER_MIXED, CHECK_NONE, NULL);
+    expect(&abba_bad, SR_DELIVER_SAME_THREAD, CHECK_DEADLOCK, "deadlock");
+    expect(&abba_good, SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
+    expect(&spin_bad, SR_DELIVER_SAME_THREAD, CHECK_HANG, "step budget");
+    expect(&spin_good, SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Encoding, strategies, determinism.                                 */
+/* ------------------------------------------------------------------ */
+
+static void test_encoding(void)
+{
+    decider d;
+    dec_init(&d);
+    const uint8_t bytes[] = {0x05 /* 1,0,1,0,0,0,0,0 */, 0xff};
+    dec_start_input(&d, bytes, sizeof bytes);
+    CHECK(dec_value(&d, 2, 0) == 1, "bit 0");
+    CHECK(dec_value(&d, 2, 0) == 0, "bit 1");
+    CHECK(dec_value(&d, 2, 0) == 1, "bit 2");
+    CHECK(dec_value(&d, 1, 0) == 0, "a one-way choice reads nothing");
+    CHECK(dec_value(&d, 8, 0) == 0, "bits 3-5 are 0");
+    CHECK(dec_value(&d, 5, 0) == 4, "3 bits: 0, 0, then 1 from the next byte: 4 mod 5");
+    for (int i = 0; i < 100; i++)
+        (void)dec_value(&d, 3, 0);
+    CHECK(dec_value(&d, 1000, 0) == 0, "past the end every decision is 0");
+    /* the recording of what was read replays the same values */
+    size_t n;
+    const uint8_t *rec = dec_recording(&d, &n);
+    uint8_t copy[64];
+    memcpy(copy, rec, n);
+    decider d2;
+    dec_init(&d2);
+    dec_start_input(&d2, copy, n);
+    CHECK(dec_value(&d2, 2, 0) == 1 && dec_value(&d2, 2, 0) == 0 && dec_value(&d2, 2, 0) == 1,
+          "recording replays");
+    dec_free(&d);
+    dec_free(&d2);
+}
+
+static void test_schedule_file_roundtrip(void)
+{
+    uint8_t payload[300];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 7);
+    schedule s = {.flags = 0, .sc = test_scenario(SR_DELIVER_MIXED)};
+    snprintf(s.target, sizeof s.target, "go-stkbar@f90b48e~1");
+    s.bytes = payload;
+    s.len = sizeof payload;
+    uint8_t *buf;
+    size_t len = sched_encode(&s, &buf);
+    schedule back;
+    char err[256];
+    CHECK(sched_parse(buf, len, &back, err, sizeof err) == 0, "parse: %s", err);
+    CHECK(strcmp(back.target, s.target) == 0 && back.len == s.len &&
+              memcmp(back.bytes, payload, s.len) == 0 &&
+              memcmp(&back.sc, &s.sc, sizeof s.sc) == 0,
+          "round trip");
+    sched_free(&back);
+    buf[len - 1] ^= 1;
+    CHECK(sched_parse(buf, len, &back, err, sizeof err) != 0 && strstr(err, "checksum"),
+          "flipped payload: %s", err);
+    CHECK(sched_parse(buf, len - 1, &back, err, sizeof err) != 0 && strstr(err, "truncated"),
+          "truncated: %s", err);
+    buf[8] = 9;
+    CHECK(sched_parse(buf, len, &back, err, sizeof err) != 0 && strstr(err, "version 9"),
+          "version: %s", err);
+    buf[0] = 'X';
+    CHECK(sched_parse(buf, len, &back, err, sizeof err) != 0 && strstr(err, "magic"),
+          "magic: %s", err);
+    free(buf);
+}
+
+/* A strategy's recording replays to the same trace hash and result. */
+static void replays_exactly(const sr_target *t, const sr_scenario *sc, dec_mode mode,
+                            int seeds)
+{
+    exec *e = run_new_exec(), *r2 = run_new_exec();
+    for (int seed = 1; seed <= seeds; seed++) {
+        exec_result a, b;
+        dec_start_strategy(&e->dec, mode, (uint64_t)seed, sc, 3);
+        exec_run(e, t, sc, &a);
+        size_t n;
+        const uint8_t *rec = dec_recording(&e->dec, &n);
+        dec_start_input(&r2->dec, rec, n);
+        exec_run(r2, t, sc, &b);
+        CHECK(a.trace_hash == b.trace_hash && a.failed == b.failed && a.steps == b.steps,
+              "%s seed %d: strategy and replay differ", t->name, seed);
+    }
+    run_free_exec(e);
+    run_free_exec(r2);
+}
+
+static void test_replay_determinism(void)
+{
+    sr_scenario sc = test_scenario(SR_DELIVER_MIXED);
+    replays_exactly(&patch_targets[0], &sc, DEC_RANDOM, 200);
+    replays_exactly(&patch_targets[0], &sc, DEC_PCT, 200);
+    replays_exactly(&owner_bad, &sc, DEC_RANDOM, 200);
+    replays_exactly(&abba_bad, &sc, DEC_PCT, 200);
+}
+
+static uint64_t hash_of(const sr_target *t, const sr_scenario *sc, dec_mode mode, uint64_t seed,
+                        uint32_t depth, uint64_t *switches)
+{
+    exec *e = run_new_exec();
+    exec_result r;
+    dec_start_strategy(&e->dec, mode, seed, sc, depth);
+    exec_run(e, t, sc, &r);
+    if (switches)
+        *switches = r.stats.switches;
+    run_free_exec(e);
+    return r.trace_hash;
+}
+
+static void two_workers(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20; i++)
+        sr_step();
+}
+
+static void workers_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    (void)state;
+    (void)config;
+    (void)sc;
+    sr_spawn("W1", 0, two_workers, NULL);
+    sr_spawn("W2", 0, two_workers, NULL);
+}
+
+static const sr_target workers = SIMPLE_TARGET("workers", lock_state, workers_setup, &yes);
+
+static void test_strategies(void)
+{
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    /* same seed, same execution; different seeds explore */
+    for (int m = DEC_RANDOM; m <= DEC_PCT; m++) {
+        CHECK(hash_of(&owner_bad, &sc, m, 42, 3, NULL) == hash_of(&owner_bad, &sc, m, 42, 3, NULL),
+              "mode %d not deterministic", m);
+        int distinct = 0;
+        uint64_t first = hash_of(&owner_bad, &sc, m, 1, 3, NULL);
+        for (uint64_t s = 2; s < 40; s++)
+            distinct += hash_of(&owner_bad, &sc, m, s, 3, NULL) != first;
+        CHECK(distinct > 10, "mode %d explores too little: %d of 38 differ", m, distinct);
+    }
+    /* PCT depth 1: no change point, so the highest-priority worker runs to
+     * completion and there is exactly one switch */
+    for (uint64_t s = 1; s < 20; s++) {
+        uint64_t sw;
+        hash_of(&workers, &sc, DEC_PCT, s, 1, &sw);
+        CHECK(sw == 1, "pct depth 1, seed %llu: %llu switches", (unsigned long long)s,
+              (unsigned long long)sw);
+        hash_of(&workers, &sc, DEC_PCT, s, 2, &sw);
+        CHECK(sw <= 2, "pct depth 2, seed %llu: %llu switches", (unsigned long long)s,
+              (unsigned long long)sw);
+    }
+    /* random switches at about the scenario's rate */
+    sc.switch_rate = 500;
+    uint64_t total = 0;
+    for (uint64_t s = 1; s <= 50; s++) {
+        uint64_t sw;
+        hash_of(&workers, &sc, DEC_RANDOM, s, 3, &sw);
+        total += sw;
+    }
+    CHECK(total > 50 * 8 && total < 50 * 30, "random switch rate off: %llu switches in 50 runs",
+          (unsigned long long)total);
+}
+
+static void test_scenario_from_bytes(void)
+{
+    for (unsigned b = 0; b < 256; b++) {
+        uint8_t bytes[4] = {(uint8_t)b, (uint8_t)(b * 3), (uint8_t)(b * 5), (uint8_t)(b * 7)};
+        sr_scenario sc = test_scenario(SR_DELIVER_MIXED);
+        CHECK(scenario_from_bytes(&sc, bytes, 4) == 4, "consumes 4");
+        CHECK(scenario_check(&sc) == NULL, "byte %u gives an invalid scenario: %s", b,
+              scenario_check(&sc));
+    }
+}
+
+int main(void)
+{
+    RUN(test_encoding);
+    RUN(test_schedule_file_roundtrip);
+    RUN(test_scenario_from_bytes);
+    RUN(test_strategies);
+    RUN(test_replay_determinism);
+    RUN(test_check_target_assert);
+    RUN(test_check_walk_oracle);
+    RUN(test_check_rewriter);
+    RUN(test_check_signal_context);
+    return harness_exit();
+}
