@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "sanitizer.h"
 
 sr_actor *sr_spawn(const char *name, unsigned flags, sr_actor_fn fn, void *arg)
 {
@@ -36,7 +37,9 @@ bool sr_tracing(void) { return exec_current->tr.full; }
 void sr_set_display(const char *display)
 {
     exec *e = exec_current;
+    ENGINE_QUIET_BEGIN();
     snprintf(e->cur->display, sizeof e->cur->display, "%s", display);
+    ENGINE_QUIET_END();
     if (e->tr.full)
         trace_add(&e->tr, e->steps, (unsigned)e->cur->id, T_DISPLAY, 0, 0, display);
 }
@@ -57,7 +60,9 @@ static void note(unsigned kind, const char *fmt, va_list ap)
     if (!e->tr.full)
         return;
     char buf[256];
+    ENGINE_QUIET_BEGIN();
     vsnprintf(buf, sizeof buf, fmt, ap);
+    ENGINE_QUIET_END();
     trace_add(&e->tr, e->steps, e->cur ? (unsigned)e->cur->id : 0, kind, 0, 0, buf);
 }
 

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "rng.h"
+#include "sanitizer.h"
 
 static unsigned bits_for(uint32_t n)
 {
@@ -133,6 +134,7 @@ static void rec_grow(decider *d, size_t need_bits)
     size_t need = (need_bits + 7) / 8;
     if (need <= d->rec_cap)
         return;
+    ENGINE_QUIET_BEGIN();
     size_t cap = d->rec_cap ? d->rec_cap * 2 : 4096;
     while (cap < need)
         cap *= 2;
@@ -142,6 +144,7 @@ static void rec_grow(decider *d, size_t need_bits)
     memset(p + d->rec_cap, 0, cap - d->rec_cap);
     d->rec = p;
     d->rec_cap = cap;
+    ENGINE_QUIET_END();
 }
 
 static uint32_t read_bits(decider *d, unsigned k)
@@ -224,8 +227,10 @@ void plan_free(plan *p)
 static void plan_add(plan *p, plan_kind kind, const sr_actor *a, uint64_t at, uint32_t value)
 {
     if (p->n == p->cap) {
+        ENGINE_QUIET_BEGIN();
         p->cap = p->cap ? p->cap * 2 : 256;
         p->e = realloc(p->e, p->cap * sizeof *p->e);
+        ENGINE_QUIET_END();
         if (!p->e)
             abort();
     }

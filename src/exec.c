@@ -21,8 +21,13 @@
 #include <string.h>
 
 #include "engine.h"
+#include "sanitizer.h"
 
 _Thread_local exec *exec_current;
+
+#ifdef ENGINE_TSAN
+char engine_tsan_join;
+#endif
 
 void exec_init(exec *e)
 {
@@ -103,12 +108,14 @@ static void switch_to(exec *e, sr_actor *next)
     exec_event(T_SWITCH, (uint64_t)next->id, 0, NULL);
     e->stats.switches++;
     e->cur = next;
+    ENGINE_JOIN_RELEASE();
     fiber_switch(&prev->fib, &next->fib);
     /* resumed: whoever switched to us set e->cur */
 }
 
 static void back_to_main(exec *e)
 {
+    ENGINE_JOIN_RELEASE();
     fiber_switch(&e->cur->fib, &e->main_fiber);
     abort(); /* an ended execution is never resumed */
 }
@@ -122,12 +129,14 @@ _Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
         abort();
     }
     finding *f = &e->fail;
+    ENGINE_QUIET_BEGIN();
     f->check = check;
     snprintf(f->message, sizeof f->message, "%s", msg);
     snprintf(f->location, sizeof f->location, "%s", where ? where : "");
     snprintf(f->actor, sizeof f->actor, "%s", e->cur->display);
     snprintf(f->detail, sizeof f->detail, "%s", detail ? detail : "");
     f->step = e->steps;
+    ENGINE_QUIET_END();
     e->failed = true;
     exec_event(T_FINDING, (uint64_t)check, 0, msg);
     back_to_main(e);
@@ -270,6 +279,7 @@ void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *o
         e->cur = exec_next_runnable(e, NULL, dec_pick(&e->dec, e, (uint32_t)n, false, false));
     if (e->cur)
         fiber_switch(&e->main_fiber, &e->cur->fib);
+    ENGINE_JOIN_ACQUIRE();
     for (int i = 0; i < e->nactors; i++)
         fiber_abandon(&e->actors[i].fib);
     dec_end_exec(&e->dec, e->steps);

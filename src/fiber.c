@@ -464,6 +464,10 @@ FIBER_NOINSTR void fiber_start(fiber *f, fiber_fn fn, void *arg)
     if (!f->map)
         fiber_die("fiber_start on a fiber without a stack");
     fiber_abandon(f);
+    /* A fiber armed but never entered still holds the TSan fiber of an
+     * earlier start, whose creation edge predates what the caller wrote
+     * since: make a new one, so the edge comes from this start. */
+    tsan_fiber_destroy(f);
     f->fn = fn;
     f->arg = arg;
     backend_prepare(f);

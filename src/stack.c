@@ -19,6 +19,7 @@
 
 #include "engine.h"
 #include "rng.h"
+#include "sanitizer.h"
 
 #define GT_SEED 0x6a09e667f3bcc909ull
 
@@ -103,7 +104,7 @@ int64_t sr_pc_spdelta(sr_pc pc)
     return exec_current->target->funcs[fi].frame_size;
 }
 
-const char *stk_symbol(const sr_target *t, sr_pc pc, char *buf, size_t len)
+static const char *symbol(const sr_target *t, sr_pc pc, char *buf, size_t len)
 {
     if (pc >= SR_PC_BASE) {
         uint64_t i = (pc - SR_PC_BASE) / SR_FUNC_SPAN;
@@ -114,6 +115,14 @@ const char *stk_symbol(const sr_target *t, sr_pc pc, char *buf, size_t len)
         }
     }
     snprintf(buf, len, "0x%llx", (unsigned long long)pc);
+    return buf;
+}
+
+const char *stk_symbol(const sr_target *t, sr_pc pc, char *buf, size_t len)
+{
+    ENGINE_QUIET_BEGIN();
+    symbol(t, pc, buf, len);
+    ENGINE_QUIET_END();
     return buf;
 }
 

@@ -1,5 +1,6 @@
 /* trace.c — the full event list, kept only when the trace is full. */
 #include "trace.h"
+#include "sanitizer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ static uint32_t add_text(trace *t, const char *s)
 void trace_add(trace *t, uint64_t step, unsigned actor, unsigned kind, uint64_t addr,
                uint64_t value, const char *text)
 {
+    ENGINE_QUIET_BEGIN();
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 1024;
         t->ev = realloc(t->ev, t->cap * sizeof *t->ev);
@@ -62,6 +64,7 @@ void trace_add(trace *t, uint64_t step, unsigned actor, unsigned kind, uint64_t 
     e->addr = addr;
     e->value = value;
     e->text = text ? add_text(t, text) : 0;
+    ENGINE_QUIET_END();
 }
 
 const char *trace_text(const trace *t, uint32_t off)

@@ -20,6 +20,7 @@
 
 #include "engine.h"
 #include "rng.h"
+#include "sanitizer.h"
 
 #define GT_SEED 0x6a09e667f3bcc909ull
 
@@ -123,7 +124,9 @@ void sr_walk_end_at(sr_walk *w, sr_walk_end_kind kind, const char *where)
         if (w->seen[i] == h)
             return;
     char detail[512];
+    ENGINE_QUIET_BEGIN();
     describe(e, w, detail, sizeof detail);
+    ENGINE_QUIET_END();
     exec_fail_detail(CHECK_WALK, "walk oracle: a completed walk matches no ground-truth state "
                      "of the walked stack", where, detail);
 }

@@ -1,0 +1,43 @@
+/*
+ * sanitizer.h — keeping the engine's own bookkeeping out of
+ * ThreadSanitizer's view.
+ *
+ * Under TSan every actor is a fiber that TSan treats as a thread, switched
+ * with no synchronization (fiber.c), so that the only happens-before TSan
+ * sees is what the model creates. The engine's sources are not instrumented
+ * (src/tsan-ignore.txt), but the libc calls they make (memcpy, realloc,
+ * vsnprintf) are intercepted and checked: ENGINE_QUIET_BEGIN/END bracket
+ * them. And the main fiber, which reuses the actors' memory between
+ * executions, joins them: every actor releases a token when it stops
+ * running, the main fiber acquires it when the execution ends. Actors never
+ * acquire it, so it orders nothing between actors.
+ */
+#ifndef STACKRACE_SANITIZER_H
+#define STACKRACE_SANITIZER_H
+
+#if defined(__SANITIZE_THREAD__)
+#define ENGINE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ENGINE_TSAN 1
+#endif
+#endif
+
+#ifdef ENGINE_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+extern char engine_tsan_join;
+#define ENGINE_JOIN_RELEASE() __tsan_release(&engine_tsan_join)
+#define ENGINE_JOIN_ACQUIRE() __tsan_acquire(&engine_tsan_join)
+#define ENGINE_QUIET_BEGIN() __tsan_ignore_thread_begin()
+#define ENGINE_QUIET_END() __tsan_ignore_thread_end()
+#else
+#define ENGINE_JOIN_RELEASE() ((void)0)
+#define ENGINE_JOIN_ACQUIRE() ((void)0)
+#define ENGINE_QUIET_BEGIN() ((void)0)
+#define ENGINE_QUIET_END() ((void)0)
+#endif
+
+#endif
