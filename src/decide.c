@@ -224,7 +224,8 @@ void plan_free(plan *p)
     memset(p, 0, sizeof *p);
 }
 
-static void plan_add(plan *p, plan_kind kind, const sr_actor *a, uint64_t at, uint32_t value)
+static void plan_add(plan *p, plan_kind kind, const sr_actor *a, uint64_t at, uint32_t value,
+                     uint16_t nth)
 {
     if (p->n == p->cap) {
         ENGINE_QUIET_BEGIN();
@@ -234,7 +235,7 @@ static void plan_add(plan *p, plan_kind kind, const sr_actor *a, uint64_t at, ui
         if (!p->e)
             abort();
     }
-    p->e[p->n++] = (plan_entry){at, value, (uint8_t)kind, (uint8_t)a->id};
+    p->e[p->n++] = (plan_entry){at, value, nth, (uint8_t)kind, (uint8_t)a->id};
 }
 
 void plan_copy(plan *dst, const plan *src)
@@ -258,19 +259,20 @@ static int plan_cmp(const void *pa, const void *pb)
     if (a->actor != b->actor) return a->actor < b->actor ? -1 : 1;
     if (ca != cb) return ca < cb ? -1 : 1;
     if (a->at != b->at) return a->at < b->at ? -1 : 1;
-    return a->kind < b->kind ? -1 : a->kind > b->kind;
+    if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
+    return a->nth < b->nth ? -1 : a->nth > b->nth;
 }
 
 void plan_sort(plan *p)
 {
-    qsort(p->e, p->n, sizeof *p->e, plan_cmp);
+    if (p->n > 1)
+        qsort(p->e, p->n, sizeof *p->e, plan_cmp);
 }
 
 /* The entry of `kind` for actor a at `at`, or NULL. Cursors only move
  * forward: an actor's counts only grow. */
 static const plan_entry *plan_find(const decider *d, size_t *cursor, const sr_actor *a,
-                                   uint64_t at,
-                                   plan_kind kind)
+                                   uint64_t at, plan_kind kind, uint16_t nth)
 {
     const plan *p = d->follow;
     bool choice = kind == PLAN_CHOICE;
@@ -282,7 +284,7 @@ static const plan_entry *plan_find(const decider *d, size_t *cursor, const sr_ac
     for (; i < p->n && p->e[i].actor == a->id && (p->e[i].kind == PLAN_CHOICE) == choice &&
            p->e[i].at == at;
          i++)
-        if (p->e[i].kind == kind)
+        if (p->e[i].kind == kind && p->e[i].nth == nth)
             return &p->e[i];
     return NULL;
 }
@@ -309,11 +311,11 @@ int dec_event(decider *d, struct exec *e)
     int proposal = EV_NONE;
     if (d->mode == DEC_PLAN) {
         sr_actor *a = e->cur;
-        const plan_entry *pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_SWITCH);
+        const plan_entry *pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_SWITCH, 0);
         if (pe) {
             proposal = EV_SWITCH;
             d->pending_target = pe->value;
-        } else if ((pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_SIGNAL))) {
+        } else if ((pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_SIGNAL, 0))) {
             proposal = EV_SIGNAL;
             d->pending_target = pe->value; /* the remote bit */
         }
@@ -334,7 +336,7 @@ int dec_event(decider *d, struct exec *e)
     int ev = dec_value(d, 2, proposal == EV_SIGNAL) ? EV_SIGNAL : EV_SWITCH;
     if (d->log)
         plan_add(d->log, ev == EV_SIGNAL ? PLAN_SIGNAL : PLAN_SWITCH, e->cur, step_key(e->cur),
-                 0);
+                 0, 0);
     return ev;
 }
 
@@ -357,17 +359,26 @@ _Static_assert(sizeof(((decider *)0)->cursor) / sizeof(size_t) == MAX_ACTORS + 1
 
 /* The first pick of an execution belongs to no actor: plans key it on an
  * actor id no actor has. */
-static const sr_actor scheduler_itself = {.id = MAX_ACTORS};
+static sr_actor scheduler_itself = {.id = MAX_ACTORS};
 
 uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool after_event)
 {
     uint32_t proposal = 0;
-    const sr_actor *a = e->cur ? e->cur : &scheduler_itself;
+    sr_actor *a = e->cur ? e->cur : &scheduler_itself;
+    uint16_t nth = 0;
+    if (!after_event && e->cur) {
+        /* count forced switches at this step, so each has its own key */
+        if (a->pick_step == a->steps)
+            a->pick_nth++;
+        else
+            a->pick_step = a->steps, a->pick_nth = 0;
+        nth = a->pick_nth;
+    }
     if (d->mode == DEC_PLAN) {
         const plan_entry *pe;
         if (after_event)
             proposal = index_of(e, n, d->pending_target);
-        else if ((pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_PICK)))
+        else if ((pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_PICK, nth)))
             proposal = index_of(e, n, pe->value);
     } else if (d->mode == DEC_RANDOM) {
         proposal = rng_below(&d->rng, n ? n : 1);
@@ -388,7 +399,7 @@ uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool af
         if (after_event)
             d->log->e[d->log->n - 1].value = target;
         else if (v != 0)
-            plan_add(d->log, PLAN_PICK, a, step_key(a), target);
+            plan_add(d->log, PLAN_PICK, a, step_key(a), target, nth);
     }
     return v;
 }
@@ -401,14 +412,14 @@ uint32_t dec_choose(decider *d, struct exec *e, uint32_t n)
         return dec_value(d, n, d->mode == DEC_INPUT ? 0 : rng_below(&d->rng, n ? n : 1));
     if (d->mode == DEC_PLAN) {
         const plan_entry *pe = plan_find(d, &d->choice_cursor[a->id], a, a->choices,
-                                         PLAN_CHOICE);
+                                         PLAN_CHOICE, 0);
         proposal = pe ? pe->value : 0;
     } else if (d->mode != DEC_INPUT) {
         proposal = rng_below(&d->rng, n ? n : 1);
     }
     uint32_t v = dec_value(d, n, proposal);
     if (d->log && v)
-        plan_add(d->log, PLAN_CHOICE, a, a->choices, v);
+        plan_add(d->log, PLAN_CHOICE, a, a->choices, v, 0);
     a->choices++;
     a->choice_step = a->steps;
     return v;

@@ -42,6 +42,8 @@ typedef struct plan_entry {
     uint64_t at;      /* where in the actor's history (see step_key); PLAN_CHOICE:
                          the choice's ordinal */
     uint32_t value;   /* target actor id; remote bit; choice value */
+    uint16_t nth;     /* PLAN_PICK: an actor can be switched away from several
+                         times at one step (blocked, woken, blocked again) */
     uint8_t kind;
     uint8_t actor;
 } plan_entry;

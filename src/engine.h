@@ -60,6 +60,8 @@ struct sr_actor {
     uint64_t steps;           /* scheduling points this actor has passed */
     uint32_t choices;         /* program choices this actor has made */
     uint64_t choice_step;     /* its step count at its last choice */
+    uint64_t pick_step;       /* its step count at its last forced switch ... */
+    uint16_t pick_nth;        /* ... and how many it had at that step */
 };
 
 typedef struct gt_frame {

@@ -234,6 +234,8 @@ sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, 
     a->steps = 0;
     a->choices = 0;
     a->choice_step = 0;
+    a->pick_step = ~0ull;
+    a->pick_nth = 0;
     fiber_start(&a->fib, actor_main, a);
     return a;
 }

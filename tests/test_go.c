@@ -137,8 +137,41 @@ static void test_3f22ade_clean(void)
     }
 }
 
+/* Any failing schedule minimizes, and the result replays to the same
+ * finding: raw random inputs (scenario drawn from their first bytes). */
+static void test_minimize_roundtrip(void)
+{
+    uint64_t rng = 12345;
+    int failing = 0;
+    exec *e = run_new_exec();
+    for (int i = 0; i < 300 && failing < 25; i++) {
+        const sr_target *t = &go_targets[i % 3];
+        uint8_t bytes[400];
+        size_t len = 8 + rng_below(&rng, sizeof bytes - 8);
+        for (size_t k = 0; k < len; k++)
+            bytes[k] = (uint8_t)rng_next(&rng);
+        schedule s = {.flags = SCHED_FLAG_SCENARIO_IN_BYTES, .len = len};
+        snprintf(s.target, sizeof s.target, "%s", t->name);
+        s.bytes = malloc(len);
+        memcpy(s.bytes, bytes, len);
+        exec_result r;
+        run_schedule(e, t, &s, false, &r);
+        if (r.failed) {
+            failing++;
+            minimize_stats st;
+            int rc = run_minimize(e, t, &s, &st);
+            CHECK(rc == 0, "%s input %d: minimize returned %d", t->name, i, rc);
+            CHECK(rc != 0 || st.decisions[1] <= st.decisions[0], "%s input %d: grew", t->name, i);
+        }
+        sched_free(&s);
+    }
+    CHECK(failing >= 10, "only %d of 300 random inputs failed", failing);
+    run_free_exec(e);
+}
+
 int main(void)
 {
+    RUN(test_minimize_roundtrip);
     RUN(test_seed_bug_found);
     RUN(test_f90b48e_hole_found);
     RUN(test_87f97c7_found);

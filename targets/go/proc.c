@@ -200,7 +200,7 @@ static g *newg(go_state *st, m *mp, bool is_g0, uint32_t bytes)
         snprintf(gp->name, sizeof gp->name, "g0");
     else
         snprintf(gp->name, sizeof gp->name, "G%d", mp->id);
-    char sname[24];
+    char sname[32];
     snprintf(sname, sizeof sname, "%s.%s", mp->name, gp->name);
     gp->stack = sr_stack_new(sname, bytes);
     gp->lo = sr_stack_lo(gp->stack);

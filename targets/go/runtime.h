@@ -73,7 +73,7 @@ typedef struct stkbar {
 typedef struct g {
     int id;                 /* 1.. ; printed as G<id> or g0 */
     char name[8];
-    char lockname[24];
+    char lockname[48];
     bool is_g0;
     struct m *m;            /* the M it belongs to (fixed in this model) */
     sr_stack *stack;
@@ -90,7 +90,7 @@ typedef struct g {
 typedef struct m {
     struct go_state *st;
     int id;
-    char name[24];
+    char name[16];
     g *g0;
     g *user;                /* the G this M runs (fixed in this model) */
     sr_word tls_g;          /* TLS g: the G whose code runs now (id) */
