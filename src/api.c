@@ -63,7 +63,20 @@ static void note(unsigned kind, const char *fmt, va_list ap)
     ENGINE_QUIET_BEGIN();
     vsnprintf(buf, sizeof buf, fmt, ap);
     ENGINE_QUIET_END();
-    trace_add(&e->tr, e->steps, e->cur ? (unsigned)e->cur->id : 0, kind, 0, 0, buf);
+    if (!e->cur) {
+        trace_add(&e->tr, e->steps, 0, kind, 0, 0, buf);
+        return;
+    }
+    /* An annotation is about what the actor just did: put it right after
+     * the actor's last event, even if other actors ran since (the actor may
+     * have been switched away at the very scheduling point it describes). */
+    size_t pos = e->last_event[e->cur->id];
+    uint64_t step = pos ? e->tr.ev[pos - 1].step : e->steps;
+    trace_insert(&e->tr, pos, step, (unsigned)e->cur->id, kind, buf);
+    for (int i = 0; i < e->nactors; i++)
+        if (e->last_event[i] > pos)
+            e->last_event[i]++;
+    e->last_event[e->cur->id] = pos + 1;
 }
 
 void sr_note(const char *fmt, ...)

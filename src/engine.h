@@ -106,6 +106,7 @@ typedef struct exec {
     decider dec;
     uint64_t steps;
     trace tr;
+    size_t last_event[MAX_ACTORS]; /* full trace: 1 + index of each actor's last event */
     finding fail;
     bool failed;
     exec_stats stats;

@@ -96,8 +96,10 @@ void exec_event(int kind, uint64_t addr, uint64_t value, const char *text)
 {
     exec *e = exec_current;
     trace_hash(&e->tr, (unsigned)e->cur->id, (unsigned)kind, addr, value);
-    if (e->tr.full)
+    if (e->tr.full) {
         trace_add(&e->tr, e->steps, (unsigned)e->cur->id, (unsigned)kind, addr, value, text);
+        e->last_event[e->cur->id] = e->tr.n;
+    }
 }
 
 static void switch_to(exec *e, sr_actor *next)
@@ -260,6 +262,7 @@ static void reset(exec *e, const sr_target *t, const sr_scenario *sc)
     e->failed = false;
     memset(&e->fail, 0, sizeof e->fail);
     memset(&e->stats, 0, sizeof e->stats);
+    memset(e->last_event, 0, sizeof e->last_event);
     stk_reset(e);
 }
 

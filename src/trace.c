@@ -67,6 +67,15 @@ void trace_add(trace *t, uint64_t step, unsigned actor, unsigned kind, uint64_t 
     ENGINE_QUIET_END();
 }
 
+void trace_insert(trace *t, size_t pos, uint64_t step, unsigned actor, unsigned kind,
+                  const char *text)
+{
+    trace_add(t, step, actor, kind, 0, 0, text);
+    trace_ev ev = t->ev[t->n - 1];
+    memmove(&t->ev[pos + 1], &t->ev[pos], (t->n - 1 - pos) * sizeof ev);
+    t->ev[pos] = ev;
+}
+
 const char *trace_text(const trace *t, uint32_t off)
 {
     return off ? t->text + off : "";

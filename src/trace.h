@@ -57,6 +57,10 @@ static inline void trace_hash(trace *t, unsigned actor, unsigned kind, uint64_t 
 }
 void trace_add(trace *t, uint64_t step, unsigned actor, unsigned kind, uint64_t addr,
                uint64_t value, const char *text);
+/* Inserts an annotation at index pos (pos <= n), after the event it is
+ * about. */
+void trace_insert(trace *t, size_t pos, uint64_t step, unsigned actor, unsigned kind,
+                  const char *text);
 const char *trace_text(const trace *t, uint32_t off);
 const char *trace_kind_name(unsigned kind);
 #endif

@@ -66,7 +66,7 @@ static void scang(go_state *st, g *gp)
         case _Gsyscall:
         case _Gwaiting:
             if (sr_cas(&gp->atomicstatus, s, s | _Gscan)) {
-                SR_NOTE("GC starts a scan of %s's stack: %s is %s", gp->name, gp->name,
+                SR_NOTE("starts a scan of %s's stack: %s is %s", gp->name, gp->name,
                         s == _Gsyscall ? "_Gscansyscall" : s == _Gwaiting ? "_Gscanwaiting"
                                                                           : "_Gscanrunnable");
                 scanstack(st, gp);
