@@ -87,13 +87,18 @@ static void unlink_walk(sr_walk *w)
 
 static void describe(exec *e, const sr_walk *w, char *buf, size_t len)
 {
-    size_t off = (size_t)snprintf(buf, len, "walk of %s:", w->stack->name);
     char sym[64];
+    size_t off = (size_t)snprintf(buf, len, "walk of %s from %s returned through:",
+                                  w->stack->name,
+                                  w->n ? stk_symbol(e->target, w->pcs[0], sym, sizeof sym)
+                                       : "nothing");
+    if (w->n <= 1 && off < len)
+        off += (size_t)snprintf(buf + off, len - off, " (none)");
     for (unsigned i = 1; i < w->n && i < SR_WALK_MAX && off < len; i++)
         off += (size_t)snprintf(buf + off, len - off, " %s",
                                 stk_symbol(e->target, w->pcs[i], sym, sizeof sym));
     if (off < len)
-        off += (size_t)snprintf(buf + off, len - off, "; ground truth now:");
+        off += (size_t)snprintf(buf + off, len - off, "; the ground truth now:");
     const sr_stack *s = w->stack;
     for (unsigned i = s->depth; i-- > 0 && off < len;)
         if (s->frames[i].slot >= w->sp)
