@@ -1,5 +1,5 @@
 /*
-  * cmd_hunt.c — `stackrace hunt`: run a strategy against a target until a
+ * cmd_hunt.c — `stackrace hunt`: run a strategy against a target until a
  * finding, a time or execution budget, or (with --keep-going) the budget.
  *
  * Execution i of a hunt uses the seed mix(seed, i), whichever job runs it,

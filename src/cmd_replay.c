@@ -1,5 +1,5 @@
 /*
- * replay.c — `stackrace replay`.
+ * cmd_replay.c — `stackrace replay`.
  *
  * Replay runs a schedule exactly (DEC_INPUT mode) and tells what happened.
  */
@@ -39,10 +39,12 @@ static void print_json(const exec *e, const exec_result *r, const char *sig)
     printf(",\"detail\":");
     report_json_string(stdout, r->f.detail);
     printf(",\"steps\":%llu,\"trace_hash\":\"%016llx\",\"signals\":%llu,"
-           "\"walks_complete\":%llu,\"walks_declined\":%llu}\n",
+           "\"walks_complete\":%llu,\"walks_declined\":%llu,\"switches\":%llu,"
+           "\"returns\":%llu,\"trampoline_hits\":%llu}\n",
            (unsigned long long)r->steps, (unsigned long long)r->trace_hash,
            (unsigned long long)r->stats.signals, (unsigned long long)r->stats.walks_complete,
-           (unsigned long long)r->stats.walks_declined);
+           (unsigned long long)r->stats.walks_declined, (unsigned long long)r->stats.switches,
+           (unsigned long long)r->stats.returns, (unsigned long long)r->stats.trampolines);
 }
 
 int cmd_replay(int argc, char **argv)

@@ -40,8 +40,6 @@ static void rec_reset(decider *d)
     if (d->rec)
         memset(d->rec, 0, (d->rec_pos + 7) / 8);
     d->rec_pos = 0;
-    d->nonzero = 0;
-    d->switches = 0;
 }
 
 void dec_start_input(decider *d, const uint8_t *bytes, size_t len)
@@ -177,7 +175,6 @@ uint32_t dec_value(decider *d, uint32_t n, uint32_t proposal)
     } else {
         v = proposal < n ? proposal : 0;
     }
-    d->nonzero += v != 0;
     if (v == 0 && d->rec_pos + k <= d->rec_cap * 8)
         d->rec_pos += k; /* zero bits: the buffer is already zero */
     else
@@ -393,7 +390,6 @@ uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool af
         proposal = pct_best(e, n);
     }
     uint32_t v = dec_value(d, n, proposal);
-    d->switches++;
     if (d->log && n) {
         uint32_t target = (uint32_t)exec_next_runnable(e, e->cur, v)->id;
         if (after_event)

@@ -65,8 +65,6 @@ typedef struct decider {
     /* DEC_INPUT */
     const uint8_t *in;
     size_t in_bits, in_pos;
-    uint64_t nonzero;          /* non-zero decisions made so far */
-    uint64_t switches;         /* actor switches made so far */
     /* plans: logging every non-default decision, or following a plan */
     plan *log;
     const plan *follow;

@@ -17,6 +17,13 @@
  *   signal.c    sig_     signal delivery (same-thread and remote-suspend)
  *   trace.c     trace_   the event trace and its hash
  *   finding.c   finding_ findings and their signatures
+ *   api.c       (sr_)    actors, program choices, throws, annotations
+ * Around the engine (same library, used by the CLI and the tests):
+ *   run.c       run_     running a target from a schedule
+ *   minimize.c  run_minimize, plan-based ddmin
+ *   schedfile.c sched_   the schedule file format
+ *   scenario.c  scenario_ defaults, checks, scenarios drawn from bytes
+ *   report.c    report_  narrative, trace, SVG, JSON strings
  */
 #ifndef STACKRACE_ENGINE_H
 #define STACKRACE_ENGINE_H

@@ -6,13 +6,13 @@
  * code cannot continue until the handler returns, but other actors can run
  * while the handler does (its accesses are scheduling points too).
  *
- * Remote-suspend (Go's profiler on Windows, a JVM's safepoint sampler): the
+ * Remote-suspend (a profiler thread that suspends its victim, as on Windows): the
  * victim is frozen at the point where the signal landed and the handler
  * runs on a separate profiler actor, which reads the victim's registers
  * from the context it was given. The victim runs again when the handler is
  * done.
  *
- * A signal is blocked while its handler runs on that actor (like SIGPROF
+ * A signal is blocked while its handler runs on that actor (like a Unix signal
  * without SA_NODEFER), and the profiler serves one victim at a time; a
  * signal decision that cannot land is dropped (counted by nothing: the
  * schedule simply had no effect there).

@@ -27,14 +27,14 @@
  *
  * Calling convention (x86-64 style): sr_call pushes the return PC into a
  * new slot at SP-8 and jumps to the callee's entry (SP delta 0); the
- * callee's prologue (sr_prologue, done by sr_call as a second step) lowers
+ * callee's prologue (a second step of sr_call) lowers
  * SP by the callee's frame size. sr_ret raises SP by the frame size (the
  * epilogue), then pops the return slot and jumps to the word it held. A word
  * that is a trampoline PC (a function whose table entry has a trampoline)
  * runs that trampoline on the returning actor; the trampoline says where
  * control really goes, and the engine checks that it is the true caller.
  *
- * Nothing here is specific to any runtime: Go's stack barriers are one
+ * Nothing here is specific to any runtime: a runtime's stack barriers are one
  * target (targets/go), written against this header only.
  */
 #ifndef STACKRACE_MODEL_H
@@ -72,7 +72,7 @@ typedef struct sr_stack sr_stack; /* one machine stack (opaque) */
 typedef sr_pc (*sr_trampoline_fn)(void *target_state, sr_addr sp);
 
 typedef struct sr_func {
-    const char *name;        /* symbol, e.g. "runtime.cgocall" */
+    const char *name;        /* symbol, e.g. "runtime.mcall" */
     uint32_t frame_size;     /* bytes below the return slot, multiple of 8 */
     sr_trampoline_fn trampoline; /* non-NULL: this function is a trampoline */
 } sr_func;
@@ -239,7 +239,7 @@ uint32_t sr_choose(uint32_t n);
 /* Checks                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Check 1, target asserts: the target's own fatal error (Go's throw). Ends
+/* Check 1, target asserts: the target's own fatal error (a runtime's throw). Ends
  * the execution with a finding; does not return. */
 _Noreturn void sr_throw_at(const char *msg, const char *where);
 #define sr_throw(msg) sr_throw_at((msg), __func__)
@@ -288,11 +288,11 @@ _Noreturn void sr_rewriter_fail_at(const char *msg, const char *where);
 /* True when this execution is being traced for a narrative (replay). Test it
  * before formatting an annotation so hunting stays fast. */
 bool sr_tracing(void);
-/* One narrative line for the current actor ("GC starts a scan of G1"). */
+/* One narrative line for the current actor ("starts a scan of T1's stack"). */
 void sr_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define SR_NOTE(...) do { if (sr_tracing()) sr_note(__VA_ARGS__); } while (0)
 /* A detail: in the trace and the timeline, but folded into the narrative's
- * "…" lines like any unannotated step. For routine events (a GC cycle
+ * "…" lines like any unannotated step. For routine events (a collector cycle
  * starting, the world stopping) that matter only when a key note says so. */
 void sr_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define SR_DETAIL(...) do { if (sr_tracing()) sr_detail(__VA_ARGS__); } while (0)
@@ -302,7 +302,7 @@ void sr_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ------------------------------------------------------------------ */
 
 typedef struct sr_target {
-    const char *name;         /* "go-stkbar@f90b48e" */
+    const char *name;         /* "mylib-unwinder@fixed": the name hunt and list use */
     const char *description;  /* one line */
     const sr_func *funcs;     /* the function table: PCs and frame sizes */
     unsigned nfuncs;
