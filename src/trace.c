@@ -71,9 +71,11 @@ void trace_insert(trace *t, size_t pos, uint64_t step, unsigned actor, unsigned 
                   const char *text)
 {
     trace_add(t, step, actor, kind, 0, 0, text);
+    ENGINE_QUIET_BEGIN();
     trace_ev ev = t->ev[t->n - 1];
     memmove(&t->ev[pos + 1], &t->ev[pos], (t->n - 1 - pos) * sizeof ev);
     t->ev[pos] = ev;
+    ENGINE_QUIET_END();
 }
 
 const char *trace_text(const trace *t, uint32_t off)
