@@ -13,9 +13,15 @@
 /* scanstack in the mark phase: walk gp's frames from syscallsp (or
  * sched.sp) outwards and install a barrier at every frame whose fp is past
  * nextBarrier, except the innermost (n == 0), doubling the spacing after
- * each one (firstStackBarrierOffset 1024; gcstackbarrierall=1 gives 0). */
+ * each one (firstStackBarrierOffset 1024; gcstackbarrierall=1 gives 0).
+ * At mark termination it removes the barriers not hit (mgcmark.go:631–648;
+ * the rescan of the frames below them is not modelled). */
 static void scanstack(go_state *st, g *gp)
 {
+    if (sr_load(&st->gcphase) == _GCmarktermination) {
+        gcRemoveStackBarriers(gp);
+        return;
+    }
     sr_addr sp = sr_load(&gp->syscallsp);
     sr_pc pc = sr_load(&gp->syscallpc);
     if (sp == 0) {
@@ -54,7 +60,10 @@ static void scanstack(go_state *st, g *gp)
 }
 
 /* scang: scan gp if it is stopped (runnable, waiting, in a syscall),
- * holding the _Gscan bit over the scan so the G cannot start running. */
+ * holding the _Gscan bit over the scan so the G cannot start running. At
+ * 87f97c7 scang also spun on gp.stackLock around scanstack (proc1.go:
+ * 414–425); from 9c9d74ab scanstack and gcRemoveStackBarriers take it
+ * themselves. Either way installation and removal hold the lock. */
 static void scang(go_state *st, g *gp)
 {
     for (int tries = 0; tries < 8; tries++) {
@@ -66,9 +75,11 @@ static void scang(go_state *st, g *gp)
         case _Gsyscall:
         case _Gwaiting:
             if (sr_cas(&gp->atomicstatus, s, s | _Gscan)) {
-                SR_NOTE("starts a scan of %s's stack: %s is %s", gp->name, gp->name,
-                        s == _Gsyscall ? "_Gscansyscall" : s == _Gwaiting ? "_Gscanwaiting"
-                                                                          : "_Gscanrunnable");
+                if (sr_load(&st->gcphase) == _GCmark)
+                    SR_NOTE("starts a scan of %s's stack: %s is %s", gp->name, gp->name,
+                            s == _Gsyscall   ? "_Gscansyscall"
+                            : s == _Gwaiting ? "_Gscanwaiting"
+                                             : "_Gscanrunnable");
                 scanstack(st, gp);
                 sr_store(&gp->atomicstatus, s); /* restartg */
                 return;
@@ -129,7 +140,7 @@ static void gc_cycle(go_state *st)
     stop_the_world(st, stolen);
     sr_store(&st->gcphase, _GCmarktermination);
     for (int i = 0; i < st->nmut; i++)
-        gcRemoveStackBarriers(st, st->ms[i].user);
+        scang(st, st->ms[i].user);
     sr_store(&st->gcphase, _GCoff);
     start_the_world(st, stolen);
 }

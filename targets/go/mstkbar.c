@@ -49,15 +49,14 @@ static void gcRemoveStackBarrier(g *gp, sr_word i)
     if (sr_stack_load(lrPtr) != SR_PC(F_STACKBARRIER))
         sr_throw("stack barrier lost");
     sr_stack_store(lrPtr, val);
-    (void)gp;
 }
 
 /* gcRemoveStackBarriers (mstkbar.go:198–216), at mark termination with the
- * world stopped. Before 9c9d74ab the caller did not take the lock. */
-void gcRemoveStackBarriers(go_state *st, g *gp)
+ * world stopped, under the lock (taken here since 9c9d74ab; by scang
+ * around scanstack before). */
+void gcRemoveStackBarriers(g *gp)
 {
-    if (st->v->remove_takes_lock)
-        gcLockStackBarriers(gp);
+    gcLockStackBarriers(gp);
     sr_word n = sr_load(&gp->stkbar_len);
     sr_word pos = sr_load(&gp->stkbarPos);
     if (n > pos)
@@ -67,8 +66,7 @@ void gcRemoveStackBarriers(go_state *st, g *gp)
         gcRemoveStackBarrier(gp, i);
     sr_store(&gp->stkbarPos, 0);
     sr_store(&gp->stkbar_len, 0);
-    if (st->v->remove_takes_lock)
-        gcUnlockStackBarriers(gp);
+    gcUnlockStackBarriers(gp);
     sr_rewriter_done(gp->stack, (unsigned)(gp->stkbar_len - gp->stkbarPos));
 }
 

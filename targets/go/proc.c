@@ -24,7 +24,9 @@
  * Simplifications (none of them hides a race the target is about):
  *  - A G stays on its M; no scheduler, no run queues. Parking (gopark via
  *    mcall) and waking are modelled on the same M, so a parked G is
- *    _Gwaiting and scannable while its M runs g0.
+ *    _Gwaiting and scannable while its M runs g0; likewise a G stopped for
+ *    stop-the-world is _Grunnable while its M waits on g0. m.curg keeps
+ *    pointing at the G (Go's dropg clears it; no walk here depends on it).
  *  - A _Grunning G is never scanned: Go asks it to preempt and it scans
  *    itself (newstack's preemptscan); here the GC retries a few times and
  *    then leaves that G for the next cycle.
@@ -40,19 +42,6 @@ bool setsSP(sr_pc pc)
      * SP (gogo, systemstack, mcall, morestack). */
     int fi = sr_pc_func(pc);
     return fi < 0 || fi == F_MCALL || fi == F_GOGO;
-}
-
-/* A safe point: if the GC wants the world stopped, give up the P and wait
- * until the GC hands it back (gcstopm; startTheWorld). Only the GC moves a
- * P out of _Pgcstop, so the GC can never see a stale "stopped". */
-static void safepoint(go_state *st, m *mp)
-{
-    if (!sr_load(&st->gcwaiting))
-        return;
-    sr_store(&mp->p_status, _Pgcstop);
-    SR_DETAIL("stops at a safe point for stop-the-world");
-    while (sr_load(&mp->p_status) == _Pgcstop)
-        sr_yield();
 }
 
 /* casgstatus: spins while a scan holds the _Gscan bit (proc.go:716). */
@@ -117,33 +106,71 @@ static void cgocall(m *mp, g *gp)
     sr_ret();
 }
 
-/* gopark through mcall (switch to g0: TLS g, SP), wait, then ready the G
- * and gogo back to it. mcall and gogo are setsSP functions, so a signal in
- * their windows is not traced back. */
-static void gopark(go_state *st, m *mp, g *gp)
+/* mcall: save the G's context, switch TLS g to g0, then SP to g0's stack
+ * (two steps, like every g/SP switch), and run g0's code. mcall and gogo are
+ * setsSP functions, so a signal in their windows is not traced back. */
+static void mcall_to_g0(m *mp, g *gp)
 {
-    g *g0 = mp->g0;
-    sr_addr gsp = sr_sp();
     sr_pc gpc = sr_pcreg();
     sr_set_pc(SR_PC(F_MCALL) + SR_PC_BODY);
-    sr_store(&gp->sched_sp, gsp);
+    sr_store(&gp->sched_sp, sr_sp());
     sr_store(&gp->sched_pc, gpc);
-    sr_store(&mp->tls_g, (sr_word)g0->id);
-    sr_set_sp(g0->sched_sp);
+    sr_store(&mp->tls_g, (sr_word)mp->g0->id);
+    sr_set_sp(mp->g0->sched_sp);
     sr_set_pc(SR_PC(F_MSTART) + SR_PC_BODY);
+}
+
+/* gogo: back to the G where mcall left it. */
+static void gogo(m *mp, g *gp)
+{
+    sr_set_pc(SR_PC(F_GOGO) + SR_PC_BODY);
+    sr_store(&mp->tls_g, (sr_word)gp->id);
+    sr_set_sp(sr_load(&gp->sched_sp));
+    sr_set_pc(sr_load(&gp->sched_pc));
+}
+
+/* On g0: if the GC wants the world stopped, give up the P and wait until
+ * the GC hands it back (gcstopm; startTheWorld). Only the GC moves a P out
+ * of _Pgcstop, so the GC can never see a stale "stopped". */
+static void stop_p_if_gc_waits(go_state *st, m *mp)
+{
+    if (!sr_load(&st->gcwaiting))
+        return;
+    sr_store(&mp->p_status, _Pgcstop);
+    SR_DETAIL("gives up its P for stop-the-world");
+    while (sr_load(&mp->p_status) == _Pgcstop)
+        sr_yield();
+}
+
+/* A safe point in G code: for stop-the-world, the G is descheduled
+ * (_Grunnable) and its M waits on g0, as gcstopm does. */
+static void safepoint(go_state *st, m *mp, g *gp)
+{
+    if (!sr_load(&st->gcwaiting))
+        return;
+    mcall_to_g0(mp, gp);
+    casgstatus(gp, _Grunning, _Grunnable);
+    SR_DETAIL("%s stops at a safe point (_Grunnable); M runs g0", gp->name);
+    stop_p_if_gc_waits(st, mp);
+    casgstatus(gp, _Grunnable, _Grunning);
+    gogo(mp, gp);
+}
+
+/* gopark: the G waits (_Gwaiting) while its M runs g0, then is readied
+ * and runs again. */
+static void gopark(go_state *st, m *mp, g *gp)
+{
+    mcall_to_g0(mp, gp);
     casgstatus(gp, _Grunning, _Gwaiting);
     SR_DETAIL("%s parks (_Gwaiting); M runs g0", gp->name);
     uint32_t waits = 1 + sr_choose(4);
     for (uint32_t i = 0; i < waits; i++) {
-        safepoint(st, mp);
+        stop_p_if_gc_waits(st, mp);
         sr_yield();
     }
     casgstatus(gp, _Gwaiting, _Grunnable);
     casgstatus(gp, _Grunnable, _Grunning);
-    sr_set_pc(SR_PC(F_GOGO) + SR_PC_BODY);
-    sr_store(&mp->tls_g, (sr_word)gp->id);
-    sr_set_sp(gsp);
-    sr_set_pc(gpc);
+    gogo(mp, gp);
     SR_DETAIL("%s runs again", gp->name);
 }
 
@@ -157,7 +184,7 @@ void mutator_main(void *arg)
     sr_enter(gp->stack, F_MAIN);
     unsigned depth = 0;
     for (uint32_t i = 0; i < st->sc->program_len; i++) {
-        safepoint(st, mp);
+        safepoint(st, mp, gp);
         switch (sr_choose(8)) {
         case 0:
             sr_step();

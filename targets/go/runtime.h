@@ -57,7 +57,7 @@ enum {
 #define NUSER (F_USER_LAST - F_USER0 + 1)
 extern const sr_func go_funcs[F_NFUNCS];
 
-#define MAX_MUTATORS 4
+#define MAX_MUTATORS 8
 #define MAX_G (2 * MAX_MUTATORS + 1) /* ids 1..: user Gs, then g0s */
 #define MAX_STKBAR 64
 #define MAX_DEPTH 14                  /* user frames a program may reach */
@@ -123,7 +123,6 @@ typedef struct go_variant {
     bool traceback_checks_empty;   /* a7c09ad4: "len(stkbar) == 0 ||" */
     bool traceback_in_trampoline;  /* 3a2fc068: walks starting in stackBarrier */
     bool trampoline_checks_sp;     /* 77e52829: savedLRPtr+8 == SP */
-    bool remove_takes_lock;        /* 9c9d74ab: gcRemoveStackBarriers locks */
 } go_variant;
 
 static inline g *go_g(go_state *st, sr_word id) { return id ? &st->gs[id] : 0; }
@@ -138,7 +137,7 @@ void gcLockStackBarriers(g *gp);
 bool gcTryLockStackBarriers(g *gp);
 void gcUnlockStackBarriers(g *gp);
 void gcInstallStackBarrier(g *gp, sr_addr lrPtr, sr_pc lr);
-void gcRemoveStackBarriers(go_state *st, g *gp);
+void gcRemoveStackBarriers(g *gp);
 sr_pc stackBarrier(void *state, sr_addr sp);
 
 /* mgcmark.c */

@@ -180,22 +180,22 @@ static void on_signal(void *state, const sr_sigctx *ctx)
 const go_variant go_87f97c7 = {
     .commit = "87f97c7", .sigprof = sigprof_87f97c7,
     .traceback_checks_empty = false, .traceback_in_trampoline = false,
-    .trampoline_checks_sp = false, .remove_takes_lock = false,
+    .trampoline_checks_sp = false,
 };
 const go_variant go_f90b48e_parent = {
     .commit = "f90b48e~1", .sigprof = sigprof_a4a57bb4,
     .traceback_checks_empty = true, .traceback_in_trampoline = true,
-    .trampoline_checks_sp = true, .remove_takes_lock = true,
+    .trampoline_checks_sp = true,
 };
 const go_variant go_f90b48e = {
     .commit = "f90b48e", .sigprof = sigprof_f90b48e,
     .traceback_checks_empty = true, .traceback_in_trampoline = true,
-    .trampoline_checks_sp = true, .remove_takes_lock = true,
+    .trampoline_checks_sp = true,
 };
 const go_variant go_3f22ade = {
     .commit = "3f22ade", .sigprof = sigprof_3f22ade,
     .traceback_checks_empty = true, .traceback_in_trampoline = true,
-    .trampoline_checks_sp = true, .remove_takes_lock = true,
+    .trampoline_checks_sp = true,
 };
 
 /* GODEBUG=gcstackbarrierall=1, as TestStackBarrierProfiling runs: a barrier
