@@ -352,16 +352,12 @@ bool dec_remote(decider *d, struct exec *e)
 }
 
 _Static_assert(sizeof(((decider *)0)->cursor) / sizeof(size_t) == MAX_ACTORS + 1,
-               "a plan cursor for every actor id and for the first pick");
+               "a plan cursor for every actor id and for the scheduler's own decisions");
 
-/* The first pick of an execution belongs to no actor: plans key it on an
- * actor id no actor has. */
-static sr_actor scheduler_itself = {.id = MAX_ACTORS};
-
-uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool after_event)
+uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool after_event)
 {
     uint32_t proposal = 0;
-    sr_actor *a = e->cur ? e->cur : &scheduler_itself;
+    sr_actor *a = e->cur ? e->cur : &e->scheduler;
     uint16_t nth = 0;
     if (!after_event && e->cur) {
         /* count forced switches at this step, so each has its own key */
@@ -380,13 +376,12 @@ uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool af
     } else if (d->mode == DEC_RANDOM) {
         proposal = rng_below(&d->rng, n ? n : 1);
     } else if (d->mode == DEC_PCT) {
-        /* A yield lets the best other actor run without changing any
-         * priority: if the yielder outranks it, PCT switches back at that
-         * actor's next scheduling point. So a spin loop gives the actor it
-         * waits for one step per iteration, and an idle loop delays the
-         * yielder by as many steps as it yields, while the priorities and
-         * change points alone decide everything else. */
-        (void)yielding;
+        /* Forced switches (block, finish, yield) go to the best other
+         * actor, and no priority changes: after a yield, if the yielder
+         * outranks that actor, PCT switches back at its next scheduling
+         * point. So a spin loop gives the actor it waits for one step per
+         * iteration, an idle loop delays the yielder by as many steps as it
+         * yields, and the priorities and change points decide the rest. */
         proposal = pct_best(e, n);
     }
     uint32_t v = dec_value(d, n, proposal);
@@ -403,9 +398,7 @@ uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool af
 uint32_t dec_choose(decider *d, struct exec *e, uint32_t n)
 {
     uint32_t proposal = 0;
-    sr_actor *a = e->cur;
-    if (!a) /* during setup: no actor to key a plan entry on */
-        return dec_value(d, n, d->mode == DEC_INPUT ? 0 : rng_below(&d->rng, n ? n : 1));
+    sr_actor *a = e->cur ? e->cur : &e->scheduler; /* setup's choices: the scheduler's */
     if (d->mode == DEC_PLAN) {
         const plan_entry *pe = plan_find(d, &d->choice_cursor[a->id], a, a->choices,
                                          PLAN_CHOICE, 0);

@@ -108,7 +108,7 @@ int dec_event(decider *d, struct exec *e);
 bool dec_remote(decider *d, struct exec *e);
 /* Which runnable actor (index among the `n` runnable ones other than the
  * current, in id order after it) runs next. */
-uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool yielding, bool after_event);
+uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool after_event);
 /* A program choice in [0, n). */
 uint32_t dec_choose(decider *d, struct exec *e, uint32_t n);
 

@@ -62,6 +62,8 @@ struct sr_actor {
     sr_pc pc;
     sr_addr sp;
     unsigned handler_depth;   /* >0 while running a signal handler */
+    unsigned walks_open;      /* sr_walk_begin without sr_walk_end yet */
+    const char *waiting_where; /* where it blocked on waiting_on */
     sr_actor *interrupted;    /* whose signal this actor is handling */
     int64_t prio;             /* PCT priority: higher runs first */
     uint64_t steps;           /* scheduling points this actor has passed */
@@ -90,7 +92,8 @@ struct sr_stack {
 };
 
 typedef struct exec_stats {
-    uint64_t signals, walks_complete, walks_declined, returns, trampolines, switches;
+    uint64_t signals, walks_complete, walks_declined, walks_unjudged, returns, trampolines,
+        switches;
 } exec_stats;
 
 typedef struct exec {
@@ -104,6 +107,8 @@ typedef struct exec {
     sr_stack stacks[MAX_STACKS];
     int nstacks;
     sr_actor *cur;
+    sr_actor scheduler;        /* id MAX_ACTORS: owns the decisions no actor makes
+                                  (the first pick, program choices in setup) */
     sr_actor *profiler;
     sr_sigctx remote_ctx;      /* the request the profiler serves */
     bool remote_pending;
@@ -140,7 +145,7 @@ void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *o
 void exec_point(int kind, uint64_t addr, uint64_t value, const char *text);
 /* Switch away from the current actor because it cannot run (blocked,
  * frozen, idle, done) or yields. */
-void exec_reschedule(bool forced);
+void exec_reschedule(void);
 _Noreturn void exec_fail(int check, const char *msg);
 _Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
                                 const char *detail);

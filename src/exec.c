@@ -150,7 +150,7 @@ _Noreturn void exec_fail(int check, const char *msg)
     exec_fail_detail(check, msg, NULL, NULL);
 }
 
-void exec_reschedule(bool yielding)
+void exec_reschedule(void)
 {
     exec *e = exec_current;
     sr_actor *cur = e->cur;
@@ -161,13 +161,15 @@ void exec_reschedule(bool yielding)
         if (cur->state == ACT_RUNNABLE)
             return; /* a yield with nobody else to run */
         char detail[256];
-        snprintf(detail, sizeof detail, "%s is %s and no actor can run", cur->display,
-                 cur->state == ACT_BLOCKED ? "blocked on a lock" : "waiting");
+        snprintf(detail, sizeof detail, "%s is %s%s and no actor can run", cur->display,
+                 cur->state == ACT_BLOCKED ? "blocked on " : "waiting",
+                 cur->state == ACT_BLOCKED && cur->waiting_on->name ? cur->waiting_on->name
+                 : cur->state == ACT_BLOCKED                         ? "a lock"
+                                                                     : "");
         exec_fail_detail(CHECK_DEADLOCK, "deadlock: no runnable actor",
-                         cur->waiting_on && cur->waiting_on->name ? cur->waiting_on->name : "",
-                         detail);
+                         cur->waiting_where ? cur->waiting_where : "", detail);
     }
-    uint32_t idx = dec_pick(&e->dec, e, (uint32_t)n, yielding, false);
+    uint32_t idx = dec_pick(&e->dec, e, (uint32_t)n, false);
     switch_to(e, exec_next_runnable(e, cur, idx));
 }
 
@@ -192,7 +194,7 @@ void exec_point(int kind, uint64_t addr, uint64_t value, const char *text)
         return;
     }
     uint32_t n = (uint32_t)exec_count_runnable(e, e->cur);
-    uint32_t idx = dec_pick(&e->dec, e, n, false, true);
+    uint32_t idx = dec_pick(&e->dec, e, n, true);
     if (n)
         switch_to(e, exec_next_runnable(e, e->cur, idx));
 }
@@ -203,7 +205,7 @@ static void actor_main(void *arg)
     a->fn(a->arg);
     a->state = ACT_DONE;
     exec_event(T_DONE, 0, 0, NULL);
-    exec_reschedule(false);
+    exec_reschedule();
     fprintf(stderr, "stackrace: a finished actor was resumed\n");
     abort();
 }
@@ -231,6 +233,8 @@ sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, 
     a->pc = 0;
     a->sp = 0;
     a->handler_depth = 0;
+    a->walks_open = 0;
+    a->waiting_where = NULL;
     a->interrupted = NULL;
     a->prio = 0;
     a->steps = 0;
@@ -256,6 +260,8 @@ static void reset(exec *e, const sr_target *t, const sr_scenario *sc)
     memset(e->state, 0, t->state_size);
     e->nactors = 0;
     e->cur = NULL;
+    memset(&e->scheduler, 0, sizeof e->scheduler);
+    e->scheduler.id = MAX_ACTORS;
     e->profiler = NULL;
     e->remote_pending = false;
     e->steps = 0;
@@ -281,7 +287,7 @@ void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *o
     e->cur = NULL;
     int n = exec_count_runnable(e, NULL);
     if (n)
-        e->cur = exec_next_runnable(e, NULL, dec_pick(&e->dec, e, (uint32_t)n, false, false));
+        e->cur = exec_next_runnable(e, NULL, dec_pick(&e->dec, e, (uint32_t)n, false));
     if (e->cur)
         fiber_switch(&e->main_fiber, &e->cur->fib);
     ENGINE_JOIN_ACQUIRE();

@@ -8,8 +8,14 @@
  * not runnable until the lock is released) rather than spin, which is
  * equivalent for the interleavings it allows and lets the engine see
  * deadlocks and self-deadlocks as such.
+ *
+ * Under ThreadSanitizer, model locks are the synchronization TSan sees
+ * between actors: acquiring one acquires it, releasing it releases it.
  */
+#include <stdio.h>
+
 #include "engine.h"
+#include "sanitizer.h"
 
 sr_word sr_load(const sr_word *p)
 {
@@ -39,7 +45,7 @@ void sr_yield(void)
 {
     exec_point(T_YIELD, 0, 0, NULL);
     if (!exec_current->in_setup)
-        exec_reschedule(true);
+        exec_reschedule();
 }
 
 void sr_step(void)
@@ -47,29 +53,39 @@ void sr_step(void)
     exec_point(T_STEP, 0, 0, NULL);
 }
 
-static void block_on(exec *e, sr_lock *l)
+static _Noreturn void lock_fail(int check, const char *msg, const sr_lock *l, const char *where)
+{
+    char detail[96];
+    ENGINE_QUIET_BEGIN();
+    snprintf(detail, sizeof detail, "lock %s, held by %s", l->name ? l->name : "(unnamed)",
+             l->owner->display);
+    ENGINE_QUIET_END();
+    exec_fail_detail(check, msg, where, detail);
+}
+
+static void block_on(exec *e, sr_lock *l, const char *where)
 {
     sr_actor *a = e->cur;
     if (a->handler_depth && l->owner == a->interrupted)
-        exec_fail_detail(CHECK_SELF_DEADLOCK,
-                         "self-deadlock: a signal handler blocks on a lock the interrupted "
-                         "actor holds",
-                         l->name ? l->name : "", NULL);
+        lock_fail(CHECK_SELF_DEADLOCK,
+                  "self-deadlock: a signal handler blocks on a lock the interrupted actor "
+                  "holds", l, where);
     if (l->owner == a)
-        exec_fail_detail(CHECK_DEADLOCK, "deadlock: an actor acquires a lock it holds",
-                         l->name ? l->name : "", NULL);
+        lock_fail(CHECK_DEADLOCK, "deadlock: an actor acquires a lock it holds", l, where);
     a->state = ACT_BLOCKED;
     a->waiting_on = l;
+    a->waiting_where = where;
     exec_event(T_LOCK_WAIT, exec_stable_addr(l), (uint64_t)l->owner->id, l->name);
-    exec_reschedule(false);
+    exec_reschedule();
 }
 
-void sr_lock_acquire(sr_lock *l)
+void sr_lock_acquire_at(sr_lock *l, const char *where)
 {
     exec *e = exec_current;
     while (l->owner)
-        block_on(e, l);
+        block_on(e, l, where);
     l->owner = e->cur;
+    ENGINE_TSAN_ACQUIRE(l);
     exec_point(T_LOCK, exec_stable_addr(l), 0, l->name);
 }
 
@@ -81,6 +97,7 @@ bool sr_lock_try(sr_lock *l)
         return false;
     }
     l->owner = e->cur;
+    ENGINE_TSAN_ACQUIRE(l);
     exec_point(T_TRYLOCK, exec_stable_addr(l), 0, l->name);
     return true;
 }
@@ -91,6 +108,7 @@ void sr_lock_release(sr_lock *l)
     if (l->owner != e->cur)
         exec_fail_detail(CHECK_MODEL, "model misuse: release of a lock the actor does not hold",
                          l->name ? l->name : "", NULL);
+    ENGINE_TSAN_RELEASE(l);
     l->owner = NULL;
     for (int i = 0; i < e->nactors; i++) {
         sr_actor *w = &e->actors[i];

@@ -10,7 +10,8 @@
  * them. And the main fiber, which reuses the actors' memory between
  * executions, joins them: every actor releases a token when it stops
  * running, the main fiber acquires it when the execution ends. Actors never
- * acquire it, so it orders nothing between actors.
+ * acquire it, so it orders nothing between actors. Model locks, on the
+ * other hand, are synchronization TSan must see (memory.c).
  */
 #ifndef STACKRACE_SANITIZER_H
 #define STACKRACE_SANITIZER_H
@@ -33,7 +34,12 @@ extern char engine_tsan_join;
 #define ENGINE_JOIN_ACQUIRE() __tsan_acquire(&engine_tsan_join)
 #define ENGINE_QUIET_BEGIN() __tsan_ignore_thread_begin()
 #define ENGINE_QUIET_END() __tsan_ignore_thread_end()
+/* Model synchronization, the only edges between actors TSan should see. */
+#define ENGINE_TSAN_ACQUIRE(addr) __tsan_acquire((void *)(addr))
+#define ENGINE_TSAN_RELEASE(addr) __tsan_release((void *)(addr))
 #else
+#define ENGINE_TSAN_ACQUIRE(addr) ((void)0)
+#define ENGINE_TSAN_RELEASE(addr) ((void)0)
 #define ENGINE_JOIN_RELEASE() ((void)0)
 #define ENGINE_JOIN_ACQUIRE() ((void)0)
 #define ENGINE_QUIET_BEGIN() ((void)0)

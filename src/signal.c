@@ -30,9 +30,13 @@ bool sig_can_land(exec *e, const sr_actor *a, bool remote)
 
 static void run_handler(exec *e, sr_actor *runner, const sr_sigctx *ctx)
 {
+    unsigned walks_before = runner->walks_open;
     runner->handler_depth++;
     runner->interrupted = ctx->victim;
     e->target->on_signal(e->state, ctx);
+    if (runner->walks_open != walks_before) /* its sr_walk died with the handler frame */
+        exec_fail_detail(CHECK_MODEL, "model misuse: a signal handler returned with a walk in "
+                         "progress", "", NULL);
     runner->handler_depth--;
     runner->interrupted = NULL;
     exec_event(T_HANDLER_DONE, (uint64_t)ctx->victim->id, 0, NULL);
@@ -53,7 +57,7 @@ void sig_deliver(exec *e, bool remote)
     e->remote_pending = true;
     a->state = ACT_FROZEN;
     e->profiler->state = ACT_RUNNABLE;
-    exec_reschedule(false);
+    exec_reschedule();
 }
 
 static void profiler_main(void *arg)
@@ -63,14 +67,14 @@ static void profiler_main(void *arg)
     for (;;) {
         while (!e->remote_pending) {
             self->state = ACT_IDLE;
-            exec_reschedule(false);
+            exec_reschedule();
         }
         sr_sigctx ctx = e->remote_ctx;
         run_handler(e, self, &ctx);
         e->remote_pending = false;
         ctx.victim->state = ACT_RUNNABLE;
         self->state = ACT_IDLE;
-        exec_reschedule(false);
+        exec_reschedule();
     }
 }
 

@@ -98,7 +98,7 @@ static void test_check_target_assert(void)
 enum { P_ROOT, P_F1, P_F2, P_F3, P_TRAMP, P_NFUNCS };
 
 enum variant { V_GOOD, V_WALK_DROPS_FRAME, V_WALK_NO_TRANSLATE, V_LOST, V_LEFTOVER, V_SIDE,
-               V_NO_ENTRY };
+               V_NO_ENTRY, V_TRUNCATE_OK, V_TRUNCATE_BAD, V_RUNAWAY, V_NO_STACK, V_LEAK };
 
 typedef struct patch_state {
     enum variant v;
@@ -203,11 +203,21 @@ static void patch_signal(void *state, const sr_sigctx *ctx)
         sr_walk_end(&w, SR_WALK_DECLINED);
         return;
     }
+    if (st->v == V_NO_STACK || st->v == V_RUNAWAY || st->v == V_LEAK) {
+        sr_walk_begin(&w, st->v == V_NO_STACK ? 0x1000 : ctx->sp);
+        for (int i = 0; i < (st->v == V_RUNAWAY ? 2 * SR_WALK_MAX : 2); i++)
+            sr_walk_frame(&w, ctx->pc);
+        if (st->v != V_LEAK)
+            sr_walk_end(&w, SR_WALK_COMPLETE);
+        sr_lock_release(&st->l);
+        return;
+    }
     sr_walk_begin(&w, ctx->sp);
     sr_pc pc = ctx->pc;
     sr_addr sp = ctx->sp;
     sr_word next = sr_load(&st->pos);
     int n = 0;
+    sr_walk_end_kind end = SR_WALK_COMPLETE;
     if (sr_pc_func(pc) == P_TRAMP) {
         /* inside the trampoline: the entry being consumed says where to */
         sr_word pos = sr_load(&st->pos);
@@ -216,9 +226,15 @@ static void patch_signal(void *state, const sr_sigctx *ctx)
         next = i + 1;
     }
     for (;;) {
-        if (!(st->v == V_WALK_DROPS_FRAME && n == 2))
+        if (st->v == V_TRUNCATE_BAD && n == 1)
+            sr_walk_frame(&w, pc + 1); /* a wrong return PC */
+        else if (!(st->v == V_WALK_DROPS_FRAME && n == 1))
             sr_walk_frame(&w, pc);
         n++;
+        if ((st->v == V_TRUNCATE_OK || st->v == V_TRUNCATE_BAD) && n == 2) {
+            end = SR_WALK_TRUNCATED; /* a depth limit of two frames */
+            break;
+        }
         int64_t delta = sr_pc_spdelta(pc);
         if (delta < 0)
             break; /* not a PC: the walk ends, wrong */
@@ -231,7 +247,7 @@ static void patch_signal(void *state, const sr_sigctx *ctx)
         pc = lr;
         sp = fp;
     }
-    sr_walk_end(&w, SR_WALK_COMPLETE);
+    sr_walk_end(&w, end);
     sr_lock_release(&st->l);
 }
 
@@ -246,8 +262,10 @@ static void patch_setup(void *state, const void *config, const sr_scenario *sc)
     sr_spawn("R", 0, patch_rewriter, st);
 }
 
-static const enum variant variants[] = {V_GOOD, V_WALK_DROPS_FRAME, V_WALK_NO_TRANSLATE,
-                                        V_LOST, V_LEFTOVER, V_SIDE, V_NO_ENTRY};
+static const enum variant variants[] = {V_GOOD,        V_WALK_DROPS_FRAME, V_WALK_NO_TRANSLATE,
+                                        V_LOST,        V_LEFTOVER,         V_SIDE,
+                                        V_NO_ENTRY,    V_TRUNCATE_OK,      V_TRUNCATE_BAD,
+                                        V_RUNAWAY,     V_NO_STACK,         V_LEAK};
 #define PATCH_TARGET(i, name_)                                                          \
     {.name = name_, .description = "test", .funcs = patch_funcs, .nfuncs = P_NFUNCS,    \
      .state_size = sizeof(patch_state), .config = &variants[i], .setup = patch_setup,    \
@@ -256,7 +274,9 @@ static const sr_target patch_targets[] = {
     PATCH_TARGET(0, "patch@good"),          PATCH_TARGET(1, "patch@walk-drops-frame"),
     PATCH_TARGET(2, "patch@walk-no-translate"), PATCH_TARGET(3, "patch@lost"),
     PATCH_TARGET(4, "patch@leftover"),      PATCH_TARGET(5, "patch@side"),
-    PATCH_TARGET(6, "patch@no-entry"),
+    PATCH_TARGET(6, "patch@no-entry"),      PATCH_TARGET(7, "patch@truncate-ok"),
+    PATCH_TARGET(8, "patch@truncate-bad"),  PATCH_TARGET(9, "patch@runaway"),
+    PATCH_TARGET(10, "patch@no-stack"),     PATCH_TARGET(11, "patch@leak"),
 };
 
 static void expect(const sr_target *t, sr_delivery d, int check, const char *needle)
@@ -282,6 +302,11 @@ static void test_check_walk_oracle(void)
     expect(&patch_targets[0], SR_DELIVER_REMOTE, CHECK_NONE, NULL);
     expect(&patch_targets[1], SR_DELIVER_SAME_THREAD, CHECK_WALK, "walk oracle");
     expect(&patch_targets[2], SR_DELIVER_REMOTE, CHECK_WALK, "walk oracle");
+    expect(&patch_targets[7], SR_DELIVER_MIXED, CHECK_NONE, NULL);
+    expect(&patch_targets[8], SR_DELIVER_SAME_THREAD, CHECK_WALK, "truncated walk");
+    expect(&patch_targets[9], SR_DELIVER_SAME_THREAD, CHECK_WALK, "more frames");
+    expect(&patch_targets[10], SR_DELIVER_SAME_THREAD, CHECK_WALK, "outside every stack");
+    expect(&patch_targets[11], SR_DELIVER_SAME_THREAD, CHECK_MODEL, "walk in progress");
 }
 
 static void test_check_rewriter(void)

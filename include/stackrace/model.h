@@ -166,7 +166,10 @@ typedef struct sr_lock {
     const char *name;
 } sr_lock;
 
-void sr_lock_acquire(sr_lock *l);
+void sr_lock_acquire_at(sr_lock *l, const char *where);
+/* `where` (the calling function) locates deadlock findings, so one bug gives
+ * one signature whichever lock instance it involves. */
+#define sr_lock_acquire(l) sr_lock_acquire_at((l), __func__)
 bool sr_lock_try(sr_lock *l);
 void sr_lock_release(sr_lock *l);
 bool sr_lock_held_by_self(const sr_lock *l);
@@ -248,7 +251,9 @@ _Noreturn void sr_throw_at(const char *msg, const char *where);
  * compares the return PCs with the ground truth of the walked stack at some
  * moment between sr_walk_begin and sr_walk_end (exactly the snapshot when
  * the stack did not change). Frames are reported innermost first; the first
- * reported PC is the walk's starting PC and is not compared. */
+ * reported PC is the walk's starting PC and is not compared. Every
+ * sr_walk_begin needs its sr_walk_end before the handler (or actor) that
+ * began it returns; the sr_walk lives in the walker's frame. */
 #define SR_WALK_MAX 128
 typedef struct sr_walk {
     struct sr_stack *stack;
@@ -263,8 +268,10 @@ typedef struct sr_walk {
 } sr_walk;
 
 typedef enum sr_walk_end_kind {
-    SR_WALK_COMPLETE = 0, /* reached the outermost frame: compared */
-    SR_WALK_DECLINED = 1  /* the walker said "unreliable": counted, not compared */
+    SR_WALK_COMPLETE = 0,  /* reached the outermost frame: compared */
+    SR_WALK_DECLINED = 1,  /* the walker said "unreliable": counted, not compared */
+    SR_WALK_TRUNCATED = 2  /* stopped at a depth limit: its frames must be the
+                              innermost ones of the ground truth */
 } sr_walk_end_kind;
 
 void sr_walk_begin(sr_walk *w, sr_addr sp);

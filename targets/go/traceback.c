@@ -67,6 +67,7 @@ int gentraceback(go_state *st, sr_pc pc0, sr_addr sp0, g *gp)
     if (st->v->traceback_in_trampoline && sr_pc_func(pc) == F_STACKBARRIER)
         pc = unwind_in_trampoline(gp, sp0, &s);
     int n = 0;
+    sr_walk_end_kind end = SR_WALK_COMPLETE;
     for (;;) {
         sr_walk_frame(&w, pc);
         n++;
@@ -93,9 +94,11 @@ int gentraceback(go_state *st, sr_pc pc0, sr_addr sp0, g *gp)
             break; /* no caller: the bottom of g0's stack */
         pc = lr;
         sp = fp;
-        if (n >= 64)
-            break; /* maxCPUProfStack */
+        if (n >= 64) {
+            end = SR_WALK_TRUNCATED; /* maxCPUProfStack */
+            break;
+        }
     }
-    sr_walk_end(&w, SR_WALK_COMPLETE);
+    sr_walk_end(&w, end);
     return n;
 }
