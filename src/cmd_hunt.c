@@ -29,6 +29,7 @@
 typedef struct hunt_finding {
     char signature[64];
     char path[4096];
+    char minimized[4200]; /* empty if minimization failed or ran out of time */
     finding f;
 } hunt_finding;
 
@@ -44,10 +45,13 @@ typedef struct hunt {
     const char *out_dir;
     bool keep_going, json, quiet;
 
+    uint64_t pct_steps;        /* PCT's fixed estimate of an execution's length */
+    double minimize_seconds;   /* budget for minimizing each finding */
+
     double start;
     atomic_uint_fast64_t execs;
-    atomic_bool stop;
-    atomic_uint_fast64_t signals, walks_complete, walks_declined;
+    atomic_bool stop;          /* read by the jobs, and by long executions */
+    atomic_uint_fast64_t signals, walks_complete, walks_declined, walks_unjudged;
     pthread_mutex_t mu;
     hunt_finding findings[MAX_FINDINGS];
     int nfindings;
@@ -67,44 +71,55 @@ static void clear_progress(const hunt *h)
         fputs("\r\033[K", stderr);
 }
 
-/* Minimizes the finding into DIR/<signature>.min.sched and prints its
- * narrative. Called with h->mu held, after the finding itself is saved. */
-static void report_finding(hunt *h, hunt_finding *hf, const schedule *found, uint64_t execs,
-                           double secs)
+/* Minimizes the finding into DIR/<signature>.min.sched. Called with h->mu
+ * held, after the finding itself is saved. */
+static void minimize_finding(hunt *h, hunt_finding *hf, const schedule *found, exec *e)
 {
-    if (h->json)
+    schedule small = *found;
+    small.bytes = malloc(found->len ? found->len : 1);
+    if (!small.bytes)
         return;
+    memcpy(small.bytes, found->bytes, found->len);
+    minimize_stats st;
+    char path[sizeof hf->minimized], err[256];
+    snprintf(path, sizeof path, "%.*s.min.sched", (int)(strlen(hf->path) - 6), hf->path);
+    if (run_minimize(e, h->t, &small, h->minimize_seconds, &st) == 0 &&
+        sched_write_file(path, &small, err, sizeof err) == 0)
+        snprintf(hf->minimized, sizeof hf->minimized, "%s", path);
+    sched_free(&small);
+}
+
+/* Prints the finding and the narrative of its smallest schedule. */
+static void report_finding(hunt *h, const hunt_finding *hf, const schedule *found, exec *e,
+                           uint64_t execs, double secs)
+{
     clear_progress(h);
     printf("finding: %s after %llu execs (%.2f s): %s%s%s\n", hf->signature,
            (unsigned long long)execs, secs, hf->f.message, hf->f.location[0] ? " in " : "",
            hf->f.location);
     printf("  schedule: %s\n", hf->path);
-    exec *e = run_new_exec();
-    schedule small = *found;
-    small.bytes = malloc(found->len ? found->len : 1);
-    memcpy(small.bytes, found->bytes, found->len);
-    minimize_stats st;
-    char minpath[4200], err[256];
-    const char *shown = hf->path;
-    snprintf(minpath, sizeof minpath, "%.*s.min.sched", (int)(strlen(hf->path) - 6), hf->path);
-    if (run_minimize(e, h->t, &small, &st) == 0 &&
-        sched_write_file(minpath, &small, err, sizeof err) == 0) {
-        printf("  minimized: %s (%zu decisions, %llu context switches)\n", minpath,
-               st.decisions[1], (unsigned long long)st.switches[1]);
-        shown = minpath;
-    } else {
-        sched_free(&small);
-        small = *found;
-        small.bytes = NULL;
+    schedule shown = *found;
+    uint8_t *buf = NULL;
+    char err[256];
+    if (hf->minimized[0]) {
+        size_t len;
+        schedule small;
+        if (sched_read_file(hf->minimized, &buf, &len, err, sizeof err) == 0 &&
+            sched_parse(buf, len, &small, err, sizeof err) == 0) {
+            printf("  minimized: %s\n", hf->minimized);
+            free(buf);
+            buf = small.bytes;
+            shown = small;
+        }
     }
     exec_result rr;
-    run_schedule(e, h->t, small.bytes ? &small : found, true, &rr);
+    run_schedule(e, h->t, &shown, true, &rr);
     putchar('\n');
     report_narrative(stdout, e, &rr);
-    printf("\nreplay: stackrace replay %s --narrative\n\n", shown);
+    printf("\nreplay: stackrace replay %s --narrative\n\n",
+           hf->minimized[0] ? hf->minimized : hf->path);
     fflush(stdout);
-    sched_free(&small);
-    run_free_exec(e);
+    free(buf);
 }
 
 static void on_finding(hunt *h, exec *e, const exec_result *r, uint64_t exec_index)
@@ -140,7 +155,8 @@ static void on_finding(hunt *h, exec *e, const exec_result *r, uint64_t exec_ind
         pthread_mutex_unlock(&h->mu);
         return;
     }
-    uint64_t execs = exec_index + 1;
+    (void)exec_index;
+    uint64_t execs = atomic_load(&h->execs); /* executions run so far, all jobs */
     double secs = run_now() - h->start;
     if (h->nfindings == 1) {
         h->first_execs = execs;
@@ -150,7 +166,6 @@ static void on_finding(hunt *h, exec *e, const exec_result *r, uint64_t exec_ind
     exec *replay = run_new_exec();
     exec_result rr;
     run_schedule(replay, h->t, &s, false, &rr);
-    run_free_exec(replay);
     char sig2[64] = "";
     if (rr.failed)
         finding_signature(&rr.f, h->t->name, sig2, sizeof sig2);
@@ -160,10 +175,34 @@ static void on_finding(hunt *h, exec *e, const exec_result *r, uint64_t exec_ind
                         "(got %s)\n", hf->path, rr.failed ? sig2 : "no finding");
         h->error = 2;
     }
-    report_finding(h, hf, &s, execs, secs);
+    minimize_finding(h, hf, &s, replay);
+    if (!h->json)
+        report_finding(h, hf, &s, replay, execs, secs);
+    run_free_exec(replay);
     if (!h->keep_going)
         atomic_store(&h->stop, true);
     pthread_mutex_unlock(&h->mu);
+}
+
+static uint64_t exec_seed(const hunt *h, uint64_t i)
+{
+    return rng_mix(h->seed ^ rng_mix(i + 1));
+}
+
+/* PCT spreads its change points over the expected length of an execution:
+ * measure it once, on executions of the random walk, for the whole hunt. */
+static uint64_t calibrate_pct(const hunt *h)
+{
+    exec *e = run_new_exec();
+    exec_result r;
+    uint64_t total = 0, n = 32;
+    for (uint64_t i = 0; i < n; i++) {
+        dec_start_strategy(&e->dec, DEC_RANDOM, exec_seed(h, ~i), &h->sc, h->depth);
+        exec_run(e, h->t, &h->sc, &r);
+        total += r.steps;
+    }
+    run_free_exec(e);
+    return total / n;
 }
 
 typedef struct job {
@@ -178,23 +217,28 @@ static void *job_main(void *arg)
     hunt *h = j->h;
     exec *e = run_new_exec();
     exec_result r;
-    uint64_t local = 0;
+    e->stop = &h->stop;
+    if (h->mode == DEC_PCT)
+        dec_fix_estimate(&e->dec, h->pct_steps);
     for (uint64_t i = (uint64_t)j->index; !atomic_load_explicit(&h->stop, memory_order_relaxed);
          i += (uint64_t)h->jobs) {
         if (h->exec_limit && i >= h->exec_limit)
             break;
-        dec_start_strategy(&e->dec, h->mode, rng_mix(h->seed ^ rng_mix(i + 1)), &h->sc,
-                           h->depth);
+        dec_start_strategy(&e->dec, h->mode, exec_seed(h, i), &h->sc, h->depth);
         exec_run(e, h->t, &h->sc, &r);
+        if (r.stopped)
+            break;
         atomic_fetch_add_explicit(&h->execs, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&h->signals, r.stats.signals, memory_order_relaxed);
         atomic_fetch_add_explicit(&h->walks_complete, r.stats.walks_complete,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&h->walks_declined, r.stats.walks_declined,
                                   memory_order_relaxed);
+        atomic_fetch_add_explicit(&h->walks_unjudged, r.stats.walks_unjudged,
+                                  memory_order_relaxed);
         if (r.failed)
             on_finding(h, e, &r, i);
-        if ((++local & 63) == 0 && h->time_limit > 0 && run_now() - h->start >= h->time_limit)
+        if (h->time_limit > 0 && run_now() - h->start >= h->time_limit)
             atomic_store(&h->stop, true);
     }
     run_free_exec(e);
@@ -236,10 +280,15 @@ static void print_json(hunt *h, double secs)
                (unsigned long long)h->first_execs, h->first_seconds);
     else
         printf(",\"first_finding_execs\":null,\"first_finding_seconds\":null");
-    printf(",\"signals\":%llu,\"walks_complete\":%llu,\"walks_declined\":%llu",
+    printf(",\"minimized\":");
+    if (first && first->minimized[0]) report_json_string(stdout, first->minimized);
+    else printf("null");
+    printf(",\"signals\":%llu,\"walks_complete\":%llu,\"walks_declined\":%llu,"
+           "\"walks_unjudged\":%llu",
            (unsigned long long)atomic_load(&h->signals),
            (unsigned long long)atomic_load(&h->walks_complete),
-           (unsigned long long)atomic_load(&h->walks_declined));
+           (unsigned long long)atomic_load(&h->walks_declined),
+           (unsigned long long)atomic_load(&h->walks_unjudged));
     printf(",\"findings\":[");
     for (int i = 0; i < h->nfindings; i++) {
         printf(i ? ",{" : "{");
@@ -253,6 +302,9 @@ static void print_json(hunt *h, double secs)
         report_json_string(stdout, h->findings[i].signature);
         printf(",\"file\":");
         report_json_string(stdout, h->findings[i].path);
+        printf(",\"minimized\":");
+        if (h->findings[i].minimized[0]) report_json_string(stdout, h->findings[i].minimized);
+        else printf("null");
         printf("}");
     }
     printf("]}\n");
@@ -324,11 +376,12 @@ int cmd_hunt(int argc, char **argv)
     h->depth = 3;
     h->jobs = 1;
     h->out_dir = "findings";
+    h->minimize_seconds = 10;
     h->seed = rng_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
     h->seed &= 0xffffffffull;
     bool have_time = false;
     sr_scenario sc = {0};
-    bool sc_init = false;
+    bool have_max_steps = false;
     int rc = 0;
     /* the target comes first so its scenario defaults can be overridden */
     for (int i = 1; i < argc; i++) {
@@ -351,8 +404,6 @@ int cmd_hunt(int argc, char **argv)
         return 2;
     }
     sc = scenario_defaults(h->t);
-    sc_init = true;
-    (void)sc_init;
     for (int i = 1; i < argc && rc == 0; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool known;
@@ -392,18 +443,24 @@ int cmd_hunt(int argc, char **argv)
         } else if (!strcmp(a, "--out")) {
             h->out_dir = v;
         } else {
+            have_max_steps |= !strcmp(a, "--max-steps");
             rc = parse_scenario_flag(a, v, &sc, &known);
             if (rc == 0 && !known)
                 rc = run_usage_error("hunt: unknown option '%s' (stackrace hunt --help)", a);
         }
     }
+    if (rc == 0 && !have_max_steps)
+        sc.max_steps = scenario_step_budget(&sc);
     if (rc == 0) {
         const char *why = scenario_check(&sc);
         if (why)
             rc = run_usage_error("hunt: %s", why);
     }
+    struct stat sb;
     if (rc == 0 && mkdir(h->out_dir, 0755) != 0 && errno != EEXIST)
         rc = run_usage_error("hunt: cannot create %s: %s", h->out_dir, strerror(errno));
+    else if (rc == 0 && (stat(h->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+        rc = run_usage_error("hunt: --out %s is not a directory", h->out_dir);
     if (rc) {
         free(h);
         return rc;
@@ -425,10 +482,19 @@ int cmd_hunt(int argc, char **argv)
                scenario_delivery_name(sc.delivery), sc.barrier_spacing);
     fflush(stdout);
     h->start = run_now();
+    if (h->mode == DEC_PCT)
+        h->pct_steps = calibrate_pct(h);
     job *jobs = calloc((size_t)h->jobs, sizeof *jobs);
+    int started = 0;
     for (int i = 0; i < h->jobs; i++) {
         jobs[i] = (job){.h = h, .index = i};
-        pthread_create(&jobs[i].thread, NULL, job_main, &jobs[i]);
+        if (pthread_create(&jobs[i].thread, NULL, job_main, &jobs[i]) != 0) {
+            run_usage_error("hunt: cannot start job %d of %d", i + 1, h->jobs);
+            atomic_store(&h->stop, true);
+            h->error = 2;
+            break;
+        }
+        started++;
     }
     if (!h->quiet) {
         /* wait for the jobs, refreshing the progress line */
@@ -442,11 +508,13 @@ int cmd_hunt(int argc, char **argv)
                 break;
             if (h->exec_limit && atomic_load(&h->execs) >= h->exec_limit)
                 break;
-            if (h->time_limit > 0 && run_now() - h->start >= h->time_limit + 1)
+            if (h->time_limit > 0 && run_now() - h->start >= h->time_limit) {
+                atomic_store(&h->stop, true); /* a job may be deep in a long execution */
                 break;
+            }
         }
     }
-    for (int i = 0; i < h->jobs; i++)
+    for (int i = 0; i < started; i++)
         pthread_join(jobs[i].thread, NULL);
     free(jobs);
     double secs = run_now() - h->start;

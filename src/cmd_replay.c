@@ -83,7 +83,8 @@ int cmd_replay(int argc, char **argv)
     }
     exec *e = run_new_exec();
     exec_result r;
-    run_schedule(e, t, &s, true, &r);
+    /* the full trace only when something will tell it */
+    run_schedule(e, t, &s, mode == NARRATIVE || mode == TRACE || svg, &r);
     char sig[64] = "";
     if (r.failed)
         finding_signature(&r.f, t->name, sig, sizeof sig);

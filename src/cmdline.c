@@ -64,7 +64,7 @@ int run_load(const char *path, const char *raw_target, schedule *s)
 
 bool run_parse_u64(const char *s, uint64_t *out)
 {
-    if (!s || !*s || *s == '-')
+    if (!s || *s < '0' || *s > '9') /* no sign, no leading space */
         return false;
     char *end;
     errno = 0;

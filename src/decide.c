@@ -119,8 +119,16 @@ void dec_begin_exec(decider *d, struct exec *e)
     d->next_change = 0;
 }
 
+void dec_fix_estimate(decider *d, uint64_t steps)
+{
+    d->est_steps = steps < 16 ? 16 : steps;
+    d->est_fixed = true;
+}
+
 void dec_end_exec(decider *d, uint64_t steps)
 {
+    if (d->est_fixed)
+        return;
     /* a running average, so change points cover the executions we see */
     d->est_steps = (d->est_steps * 7 + steps) / 8;
     if (d->est_steps < 16)
@@ -221,32 +229,32 @@ void plan_free(plan *p)
     memset(p, 0, sizeof *p);
 }
 
+static void plan_reserve(plan *p, size_t n)
+{
+    if (n <= p->cap)
+        return;
+    ENGINE_QUIET_BEGIN();
+    while (p->cap < n)
+        p->cap = p->cap ? p->cap * 2 : 256;
+    p->e = realloc(p->e, p->cap * sizeof *p->e);
+    ENGINE_QUIET_END();
+    if (!p->e)
+        abort();
+}
+
 static void plan_add(plan *p, plan_kind kind, const sr_actor *a, uint64_t at, uint32_t value,
                      uint16_t nth)
 {
-    if (p->n == p->cap) {
-        ENGINE_QUIET_BEGIN();
-        p->cap = p->cap ? p->cap * 2 : 256;
-        p->e = realloc(p->e, p->cap * sizeof *p->e);
-        ENGINE_QUIET_END();
-        if (!p->e)
-            abort();
-    }
+    plan_reserve(p, p->n + 1);
     p->e[p->n++] = (plan_entry){at, value, nth, (uint8_t)kind, (uint8_t)a->id};
 }
 
 void plan_copy(plan *dst, const plan *src)
 {
-    dst->n = 0;
-    for (size_t i = 0; i < src->n; i++) {
-        if (dst->n == dst->cap) {
-            dst->cap = dst->cap ? dst->cap * 2 : 256;
-            dst->e = realloc(dst->e, dst->cap * sizeof *dst->e);
-            if (!dst->e)
-                abort();
-        }
-        dst->e[dst->n++] = src->e[i];
-    }
+    plan_reserve(dst, src->n);
+    if (src->n)
+        memcpy(dst->e, src->e, src->n * sizeof *src->e);
+    dst->n = src->n;
 }
 
 static int plan_cmp(const void *pa, const void *pb)

@@ -81,6 +81,7 @@ typedef struct decider {
     uint64_t change_at[DEC_PCT_MAX_DEPTH];
     uint32_t nchange, next_change;
     uint64_t est_steps;        /* PCT: estimate of an execution's length */
+    bool est_fixed;            /* ... set once for a whole hunt (dec_fix_estimate) */
 } decider;
 
 void dec_init(decider *d);
@@ -94,8 +95,11 @@ void dec_start_strategy(decider *d, dec_mode mode, uint64_t seed, const sr_scena
 /* Called after setup, when the actors exist (PCT assigns priorities). */
 struct exec;
 void dec_begin_exec(decider *d, struct exec *e);
-/* Called after the execution (PCT learns its length). */
+/* Called after the execution (PCT learns its length, unless fixed). */
 void dec_end_exec(decider *d, uint64_t steps);
+/* Fix PCT's estimate of an execution's length, so that execution i of a
+ * hunt is the same whichever job runs it and whatever ran before. */
+void dec_fix_estimate(decider *d, uint64_t steps);
 
 /* The core: a value in [0, n). `proposal` is the strategy's choice (ignored
  * in DEC_INPUT mode). */

@@ -28,6 +28,8 @@
 #ifndef STACKRACE_ENGINE_H
 #define STACKRACE_ENGINE_H
 
+#include <stdatomic.h>
+
 #include "stackrace/model.h"
 #include "fiber.h"
 #include "decide.h"
@@ -117,6 +119,8 @@ typedef struct exec {
 
     decider dec;
     uint64_t steps;
+    const atomic_bool *stop;   /* if set and true, the execution ends early */
+    bool stopped;
     trace tr;
     size_t last_event[MAX_ACTORS]; /* full trace: 1 + index of each actor's last event */
     finding fail;
@@ -129,6 +133,7 @@ extern _Thread_local exec *exec_current;
 /* exec.c */
 typedef struct exec_result {
     bool failed;
+    bool stopped;            /* ended early by exec->stop: no verdict */
     finding f;
     uint64_t steps;
     uint64_t trace_hash;

@@ -181,6 +181,11 @@ void exec_point(int kind, uint64_t addr, uint64_t value, const char *text)
     exec_event(kind, addr, value, text);
     if (++e->steps > e->sc.max_steps)
         exec_fail_detail(CHECK_HANG, "hang: step budget exceeded", "", NULL);
+    if ((e->steps & 0xffff) == 0 && e->stop &&
+        atomic_load_explicit(e->stop, memory_order_relaxed)) {
+        e->stopped = true; /* a hunt's time is up in the middle of a long execution */
+        back_to_main(e);
+    }
     e->cur->steps++;
     int ev = dec_event(&e->dec, e);
     if (ev == EV_NONE)
@@ -266,6 +271,7 @@ static void reset(exec *e, const sr_target *t, const sr_scenario *sc)
     e->remote_pending = false;
     e->steps = 0;
     e->failed = false;
+    e->stopped = false;
     memset(&e->fail, 0, sizeof e->fail);
     memset(&e->stats, 0, sizeof e->stats);
     memset(e->last_event, 0, sizeof e->last_event);
@@ -295,6 +301,7 @@ void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *o
         fiber_abandon(&e->actors[i].fib);
     dec_end_exec(&e->dec, e->steps);
     out->failed = e->failed;
+    out->stopped = e->stopped;
     out->f = e->fail;
     out->steps = e->steps;
     out->trace_hash = e->tr.hash;

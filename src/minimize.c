@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "run.h"
 
@@ -39,12 +40,25 @@ static bool plan_fails(exec *e, const sr_target *t, const sr_scenario *sc, const
 /* ddmin over plan entries: try dropping chunks, halving the chunk size
  * down to single entries; keep every drop after which the run still fails
  * the same way (as the decisions that run actually made). */
-static void shrink(exec *e, const sr_target *t, const sr_scenario *sc, plan *best,
-                   const char *sig)
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Returns false if it stopped at the deadline (0: none). */
+static bool shrink(exec *e, const sr_target *t, const sr_scenario *sc, plan *best,
+                   const char *sig, double deadline)
 {
     plan cand = {0}, made = {0};
-    for (size_t chunk = best->n / 2 ? best->n / 2 : 1; chunk >= 1; chunk /= 2) {
+    bool finished = true;
+    for (size_t chunk = best->n / 2 ? best->n / 2 : 1; chunk >= 1 && finished; chunk /= 2) {
         for (size_t start = 0; start < best->n;) {
+            if (deadline > 0 && now() > deadline) {
+                finished = false;
+                break;
+            }
             cand.n = 0;
             plan_copy(&cand, best);
             size_t end = start + chunk < cand.n ? start + chunk : cand.n;
@@ -60,10 +74,13 @@ static void shrink(exec *e, const sr_target *t, const sr_scenario *sc, plan *bes
     }
     plan_free(&cand);
     plan_free(&made);
+    return finished;
 }
 
-int run_minimize(exec *e, const sr_target *t, schedule *s, minimize_stats *st)
+int run_minimize(exec *e, const sr_target *t, schedule *s, double seconds,
+                 minimize_stats *st)
 {
+    double deadline = seconds > 0 ? now() + seconds : 0;
     exec_result r;
     run_schedule(e, t, s, false, &r);
     if (!r.failed)
@@ -84,7 +101,8 @@ int run_minimize(exec *e, const sr_target *t, schedule *s, minimize_stats *st)
     if (plan_fails(e, t, &sc, &best, sig, &made)) {
         for (size_t before = best.n + 1; best.n < before;) {
             before = best.n;
-            shrink(e, t, &sc, &best, sig);
+            if (!shrink(e, t, &sc, &best, sig, deadline))
+                break;
         }
         /* the bytes of the smallest plan, checked as a plain replay */
         plan_fails(e, t, &sc, &best, sig, &made);

@@ -12,19 +12,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *actor_label(const exec *e, const char (*display)[32], unsigned id)
-{
-    (void)e;
-    return display[id];
-}
-
 static void init_display(const exec *e, char (*display)[32])
 {
     for (int i = 0; i < e->nactors; i++)
         snprintf(display[i], 32, "%s", e->actors[i].name);
 }
 
-static void flush_quiet(FILE *out, const exec *e, char (*display)[32], uint64_t *quiet,
+/* The "… N steps: M1 ×a, M2 ×b" line for the quiet steps since the last
+ * narrative line. */
+static void flush_quiet(FILE *out, const exec *e, const char (*display)[32], uint64_t *quiet,
                         uint64_t *total)
 {
     if (*total == 0)
@@ -33,8 +29,7 @@ static void flush_quiet(FILE *out, const exec *e, char (*display)[32], uint64_t 
     const char *sep = " ";
     for (int i = 0; i < e->nactors; i++)
         if (quiet[i]) {
-            fprintf(out, "%s%s ×%llu", sep, actor_label(e, display, (unsigned)i),
-                    (unsigned long long)quiet[i]);
+            fprintf(out, "%s%s ×%llu", sep, display[i], (unsigned long long)quiet[i]);
             sep = ", ";
         }
     fputc('\n', out);
@@ -73,22 +68,21 @@ int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn f
                      stk_symbol(e->target, ev->addr, sym, sizeof sym));
             break;
         case T_FINDING:
-            snprintf(line, sizeof line, "%s: FINDING (%s): %s%s%s%s", who,
+            snprintf(line, sizeof line, "%s: FINDING (%s): %s%s%s", who,
                      finding_check_name((int)ev->addr), r->f.message,
-                     r->f.location[0] ? " in " : "", r->f.location,
-                     r->f.detail[0] ? "" : "");
+                     r->f.location[0] ? " in " : "", r->f.location);
             break;
         default:
             break;
         }
         if (line[0]) {
-            fn(ctx, ++n, line, ev);
+            fn(ctx, ++n, line, ev, display);
             if (ev->kind == T_FINDING && r->f.detail[0]) {
                 snprintf(line, sizeof line, "   %s", r->f.detail);
-                fn(ctx, 0, line, ev);
+                fn(ctx, 0, line, ev, display);
             }
         } else if (is_step(ev->kind)) {
-            fn(ctx, -1, NULL, ev); /* a quiet step */
+            fn(ctx, -1, NULL, ev, display); /* a quiet step */
         }
     }
     return n;
@@ -97,20 +91,22 @@ int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn f
 typedef struct text_ctx {
     FILE *out;
     const exec *e;
-    char (*display)[32];
+    const char (*display)[32];
     uint64_t quiet[MAX_ACTORS];
     uint64_t total;
 } text_ctx;
 
-static void text_line(void *p, int num, const char *line, const trace_ev *ev)
+static void text_line(void *p, int num, const char *line, const trace_ev *ev,
+                      const char (*display)[32])
 {
     text_ctx *c = p;
+    c->display = display;
     if (num < 0) {
         c->quiet[ev->actor]++;
         c->total++;
         return;
     }
-    flush_quiet(c->out, c->e, c->display, c->quiet, &c->total);
+    flush_quiet(c->out, c->e, display, c->quiet, &c->total);
     if (num == 0)
         fprintf(c->out, "     %s\n", line);
     else
@@ -119,11 +115,13 @@ static void text_line(void *p, int num, const char *line, const trace_ev *ev)
 
 void report_narrative(FILE *out, const exec *e, const exec_result *r)
 {
-    char display[MAX_ACTORS][32];
-    init_display(e, display);
-    text_ctx c = {.out = out, .e = e, .display = display};
+    text_ctx c = {.out = out, .e = e};
     report_narrative_lines(e, r, text_line, &c);
-    flush_quiet(out, e, display, c.quiet, &c.total);
+    if (c.display)
+        flush_quiet(out, e, c.display, c.quiet, &c.total);
+    if (e->tr.dropped)
+        fprintf(out, "     (the trace kept %zu events; %llu more were not recorded)\n", e->tr.n,
+                (unsigned long long)e->tr.dropped);
 }
 
 void report_trace(FILE *out, const exec *e)

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include "engine.h"
 
-/* num > 0: a numbered line; num == 0: a continuation; num < 0: a quiet step. */
-typedef void (*report_line_fn)(void *ctx, int num, const char *line, const trace_ev *ev);
+/* num > 0: a numbered line; num == 0: a continuation; num < 0: a quiet step.
+ * display: each actor's display name at that point. */
+typedef void (*report_line_fn)(void *ctx, int num, const char *line, const trace_ev *ev,
+                               const char (*display)[32]);
 int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn fn, void *ctx);
 void report_narrative(FILE *out, const exec *e, const exec_result *r);
 void report_trace(FILE *out, const exec *e);

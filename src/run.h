@@ -16,8 +16,11 @@ typedef struct minimize_stats {
     size_t decisions[2], bytes[2]; /* before, after */
     uint64_t switches[2];
 } minimize_stats;
-/* Shrinks failing schedule s in place (minimize.c). 0: done; 1: s does not
- * fail; 2: internal error (the result did not replay the same). */
-int run_minimize(exec *e, const sr_target *t, schedule *s, minimize_stats *st);
+/* Shrinks failing schedule s in place (minimize.c), for at most `seconds`
+ * (0: no limit; at the limit it keeps the smallest schedule found so far).
+ * 0: done; 1: s does not fail; 2: internal error (the result did not replay
+ * the same). */
+int run_minimize(exec *e, const sr_target *t, schedule *s, double seconds,
+                 minimize_stats *st);
 
 #endif

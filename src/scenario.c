@@ -44,6 +44,13 @@ size_t scenario_from_bytes(sr_scenario *sc, const uint8_t *b, size_t len)
     return len < SCENARIO_BYTES ? len : SCENARIO_BYTES;
 }
 
+uint32_t scenario_step_budget(const sr_scenario *sc)
+{
+    uint64_t scaled = 4000ull * sc->program_len * sc->mutators;
+    uint64_t budget = scaled > sc->max_steps ? scaled : sc->max_steps;
+    return budget > 100000000u ? 100000000u : (uint32_t)budget;
+}
+
 const char *scenario_delivery_name(sr_delivery d)
 {
     switch (d) {

@@ -16,5 +16,8 @@ const char *scenario_check(const sr_scenario *sc);
 /* Draws mutators, program length, delivery and barrier spacing from the
  * first SCENARIO_BYTES bytes; returns how many bytes it consumed. */
 size_t scenario_from_bytes(sr_scenario *sc, const uint8_t *b, size_t len);
+/* The step budget when none is given: the scenario's, or more for long
+ * programs, so that a long clean execution is not reported as a hang. */
+uint32_t scenario_step_budget(const sr_scenario *sc);
 const char *scenario_delivery_name(sr_delivery d);
 #endif

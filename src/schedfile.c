@@ -46,6 +46,8 @@ int sched_parse(const uint8_t *buf, size_t len, schedule *out, char *err, size_t
         FAIL("unsupported schedule format version %u (this stackrace reads version %d)",
              version, SCHED_VERSION);
     out->flags = (uint16_t)(buf[10] | buf[11] << 8);
+    if (out->flags & ~SCHED_FLAG_SCENARIO_IN_BYTES)
+        FAIL("corrupt schedule file (unknown flags 0x%x)", out->flags);
     size_t nlen = buf[12];
     if (nlen == 0 || nlen > SCHED_NAME_MAX)
         FAIL("corrupt schedule file (target name length %zu)", nlen);

@@ -22,6 +22,7 @@ void trace_reset(trace *t, bool full)
     t->full = full;
     t->hash = 0xcbf29ce484222325ull;
     t->n = 0;
+    t->dropped = 0;
     t->text_len = 1; /* offset 0 means "no text" */
     if (full && !t->text) {
         t->text_cap = 4096;
@@ -50,6 +51,10 @@ static uint32_t add_text(trace *t, const char *s)
 void trace_add(trace *t, uint64_t step, unsigned actor, unsigned kind, uint64_t addr,
                uint64_t value, const char *text)
 {
+    if (t->n == TRACE_MAX_EVENTS) {
+        t->dropped++;
+        return;
+    }
     ENGINE_QUIET_BEGIN();
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 1024;
@@ -70,7 +75,10 @@ void trace_add(trace *t, uint64_t step, unsigned actor, unsigned kind, uint64_t 
 void trace_insert(trace *t, size_t pos, uint64_t step, unsigned actor, unsigned kind,
                   const char *text)
 {
+    size_t before = t->n;
     trace_add(t, step, actor, kind, 0, 0, text);
+    if (t->n == before)
+        return; /* dropped */
     ENGINE_QUIET_BEGIN();
     trace_ev ev = t->ev[t->n - 1];
     memmove(&t->ev[pos + 1], &t->ev[pos], (t->n - 1 - pos) * sizeof ev);

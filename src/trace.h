@@ -34,8 +34,13 @@ typedef struct trace_ev {
     uint16_t kind;
 } trace_ev;
 
+/* A full trace keeps at most this many events (32 bytes each); past it
+ * the events are counted, not kept. */
+#define TRACE_MAX_EVENTS (4u << 20)
+
 typedef struct trace {
     bool full;
+    uint64_t dropped;
     uint64_t hash;
     trace_ev *ev;
     size_t n, cap;

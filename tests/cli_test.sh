@@ -187,6 +187,9 @@ usage_error "hunt --mutators 9" "${H[@]}" --mutators 9 --execs 10
 usage_error "hunt --barrier-spacing 7" "${H[@]}" --barrier-spacing 7 --execs 10
 usage_error "hunt --seed -3" "${H[@]}" --seed -3 --execs 10
 usage_error "hunt --seed 12x" "${H[@]}" --seed 12x --execs 10
+usage_error "hunt --seed ' 1'" "${H[@]}" --seed ' 1' --execs 10
+: > "$SCRATCH/not-a-dir"
+usage_error "hunt --out naming a regular file" hunt "$BUGGY" --out "$SCRATCH/not-a-dir" --execs 10
 usage_error "hunt with an unknown flag" "${H[@]}" --bogus 1 --execs 10
 usage_error "hunt with an unknown valueless flag" "${H[@]}" --execs 10 --bogus
 usage_error "hunt --execs missing its value" "${H[@]}" --execs

@@ -497,6 +497,10 @@ static void test_schedule_file_roundtrip(void)
               memcmp(&back.sc, &s.sc, sizeof s.sc) == 0,
           "round trip");
     sched_free(&back);
+    buf[11] = 0x80; /* an unknown flag bit */
+    CHECK(sched_parse(buf, len, &back, err, sizeof err) != 0 && strstr(err, "unknown flags"),
+          "unknown flags: %s", err);
+    buf[11] = 0;
     buf[len - 1] ^= 1;
     CHECK(sched_parse(buf, len, &back, err, sizeof err) != 0 && strstr(err, "checksum"),
           "flipped payload: %s", err);

@@ -159,7 +159,7 @@ static void test_minimize_roundtrip(void)
         if (r.failed) {
             failing++;
             minimize_stats st;
-            int rc = run_minimize(e, t, &s, &st);
+            int rc = run_minimize(e, t, &s, 0, &st);
             CHECK(rc == 0, "%s input %d: minimize returned %d", t->name, i, rc);
             CHECK(rc != 0 || st.decisions[1] <= st.decisions[0], "%s input %d: grew", t->name, i);
         }
