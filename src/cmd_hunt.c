@@ -122,8 +122,9 @@ static void report_finding(hunt *h, const hunt_finding *hf, const schedule *foun
     free(buf);
 }
 
-static void on_finding(hunt *h, exec *e, const exec_result *r, uint64_t exec_index)
+static void on_finding(hunt *h, exec *e, const exec_result *r)
 {
+    double secs = run_now() - h->start;
     char sig[64];
     finding_signature(&r->f, h->t->name, sig, sizeof sig);
     pthread_mutex_lock(&h->mu);
@@ -155,9 +156,7 @@ static void on_finding(hunt *h, exec *e, const exec_result *r, uint64_t exec_ind
         pthread_mutex_unlock(&h->mu);
         return;
     }
-    (void)exec_index;
     uint64_t execs = atomic_load(&h->execs); /* executions run so far, all jobs */
-    double secs = run_now() - h->start;
     if (h->nfindings == 1) {
         h->first_execs = execs;
         h->first_seconds = secs;
@@ -237,7 +236,7 @@ static void *job_main(void *arg)
         atomic_fetch_add_explicit(&h->walks_unjudged, r.stats.walks_unjudged,
                                   memory_order_relaxed);
         if (r.failed)
-            on_finding(h, e, &r, i);
+            on_finding(h, e, &r);
         if (h->time_limit > 0 && run_now() - h->start >= h->time_limit)
             atomic_store(&h->stop, true);
     }
