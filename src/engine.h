@@ -35,6 +35,7 @@
 #include "decide.h"
 #include "trace.h"
 #include "finding.h"
+#include "feedback.h"
 
 #define MAX_ACTORS 16
 #define MAX_STACKS 32
@@ -69,6 +70,7 @@ struct sr_actor {
     sr_actor *interrupted;    /* whose signal this actor is handling */
     int64_t prio;             /* PCT priority: higher runs first */
     uint64_t steps;           /* scheduling points this actor has passed */
+    uint64_t point;           /* its last scheduling point (feedback_point) */
     uint32_t choices;         /* program choices this actor has made */
     uint64_t choice_step;     /* its step count at its last choice */
     uint64_t pick_step;       /* its step count at its last forced switch ... */
@@ -120,6 +122,7 @@ typedef struct exec {
     decider dec;
     uint64_t steps;
     const atomic_bool *stop;   /* if set and true, the execution ends early */
+    feedback fb;               /* interleaving features for a fuzzer, or off */
     bool stopped;
     trace tr;
     size_t last_event[MAX_ACTORS]; /* full trace: 1 + index of each actor's last event */

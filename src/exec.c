@@ -108,6 +108,7 @@ static void switch_to(exec *e, sr_actor *next)
     if (next == prev)
         return;
     exec_event(T_SWITCH, (uint64_t)next->id, 0, NULL);
+    feedback_hit(&e->fb, FEATURE_SWITCH, prev->point, next->point);
     e->stats.switches++;
     e->cur = next;
     ENGINE_JOIN_RELEASE();
@@ -187,6 +188,7 @@ void exec_point(int kind, uint64_t addr, uint64_t value, const char *text)
         back_to_main(e);
     }
     e->cur->steps++;
+    e->cur->point = feedback_point((unsigned)kind, addr);
     int ev = dec_event(&e->dec, e);
     if (ev == EV_NONE)
         return;
@@ -243,6 +245,7 @@ sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, 
     a->interrupted = NULL;
     a->prio = 0;
     a->steps = 0;
+    a->point = 0;
     a->choices = 0;
     a->choice_step = 0;
     a->pick_step = ~0ull;

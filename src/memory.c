@@ -72,6 +72,7 @@ static void block_on(exec *e, sr_lock *l, const char *where)
                   "holds", l, where);
     if (l->owner == a)
         lock_fail(CHECK_DEADLOCK, "deadlock: an actor acquires a lock it holds", l, where);
+    feedback_hit(&e->fb, FEATURE_BLOCK, a->point, exec_stable_addr(l));
     a->state = ACT_BLOCKED;
     a->waiting_on = l;
     a->waiting_where = where;
@@ -93,6 +94,7 @@ bool sr_lock_try(sr_lock *l)
 {
     exec *e = exec_current;
     if (l->owner) {
+        feedback_hit(&e->fb, FEATURE_TRYLOCK_FAIL, e->cur->point, exec_stable_addr(l));
         exec_point(T_TRYLOCK_FAIL, exec_stable_addr(l), (uint64_t)l->owner->id, l->name);
         return false;
     }

@@ -47,6 +47,7 @@ void sig_deliver(exec *e, bool remote)
     sr_actor *a = e->cur;
     sr_sigctx ctx = {.victim = a, .pc = a->pc, .sp = a->sp, .remote = remote};
     e->stats.signals++;
+    feedback_hit(&e->fb, FEATURE_SIGNAL, a->point, remote);
     if (!remote) {
         exec_event(T_SIGNAL, a->pc, a->sp, NULL);
         run_handler(e, a, &ctx);

@@ -1,0 +1,74 @@
+/*
+ * fuzz_target.c — the fuzzer entry point, built once per registered target
+ * (CMake defines STACKRACE_FUZZ_TARGET to the target's name).
+ *
+ * The fuzzer's bytes are the schedule: the first bytes draw the scenario,
+ * the rest are decisions (docs/engine.md), so any input is a valid
+ * execution and every crash file is a reproducer that
+ * `stackrace replay --target T FILE` narrates. A finding aborts, so the
+ * fuzzer keeps the input; STACKRACE_FUZZ_NO_ABORT=1 (smoke tests) counts
+ * findings instead. The engine counts interleaving features into
+ * libFuzzer's extra counters (feedback.h); STACKRACE_FUZZ_NO_FEEDBACK=1
+ * turns them off, to measure what they are worth.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "registry.h"
+#include "run.h"
+
+#ifndef STACKRACE_FUZZ_TARGET
+#error "STACKRACE_FUZZ_TARGET must name the target"
+#endif
+
+#define FEATURE_MAP (1u << 14)
+__attribute__((section("__libfuzzer_extra_counters"))) static uint8_t features[FEATURE_MAP];
+
+static exec *e;
+static const sr_target *t;
+static bool no_abort;
+static unsigned long findings;
+
+static void report_findings(void)
+{
+    if (no_abort)
+        fprintf(stderr, "stackrace fuzz %s: %lu findings\n", STACKRACE_FUZZ_TARGET, findings);
+}
+
+static void init(void)
+{
+    t = registry_find(STACKRACE_FUZZ_TARGET);
+    if (!t) {
+        fprintf(stderr, "stackrace: fuzz target %s is not registered\n", STACKRACE_FUZZ_TARGET);
+        exit(2);
+    }
+    e = run_new_exec();
+    const char *s = getenv("STACKRACE_FUZZ_NO_FEEDBACK");
+    if (!(s && *s == '1')) {
+        e->fb.counters = features;
+        e->fb.mask = FEATURE_MAP - 1;
+    }
+    s = getenv("STACKRACE_FUZZ_NO_ABORT");
+    no_abort = s && *s == '1';
+    atexit(report_findings);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!e)
+        init();
+    schedule s = {.flags = SCHED_FLAG_SCENARIO_IN_BYTES, .bytes = (uint8_t *)data, .len = size};
+    exec_result r;
+    run_schedule(e, t, &s, false, &r);
+    if (r.failed) {
+        findings++;
+        if (!no_abort) {
+            char sig[64];
+            finding_signature(&r.f, t->name, sig, sizeof sig);
+            fprintf(stderr, "stackrace: %s: %s: %s%s%s\n", t->name, sig, r.f.message,
+                    r.f.location[0] ? " in " : "", r.f.location);
+            abort();
+        }
+    }
+    return 0;
+}
