@@ -28,6 +28,11 @@ sr_actor *sr_spawn_profiler(const char *name)
     return e->profiler;
 }
 
+void sr_name(const void *p, size_t size, const char *role, const char *owner)
+{
+    race_name(exec_current, p, size, role, owner);
+}
+
 sr_actor *sr_self(void) { return exec_current->cur; }
 void *sr_private(sr_actor *a) { return a->arg; }
 const char *sr_actor_name(sr_actor *a) { return a->name; }

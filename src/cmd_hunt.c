@@ -44,6 +44,7 @@ typedef struct hunt {
     int jobs;
     const char *out_dir;
     bool keep_going, json, quiet;
+    bool races;                /* check 5, the race detector */
 
     uint64_t pct_steps;        /* PCT's fixed estimate of an execution's length */
     double minimize_seconds;   /* budget for minimizing each finding */
@@ -83,7 +84,7 @@ static void minimize_finding(hunt *h, hunt_finding *hf, const schedule *found, e
     minimize_stats st;
     char path[sizeof hf->minimized], err[256];
     snprintf(path, sizeof path, "%.*s.min.sched", (int)(strlen(hf->path) - 6), hf->path);
-    if (run_minimize(e, h->t, &small, h->minimize_seconds, &st) == 0 &&
+    if (run_minimize(e, h->t, &small, hf->signature, h->minimize_seconds, &st) == 0 &&
         sched_write_file(path, &small, err, sizeof err) == 0)
         snprintf(hf->minimized, sizeof hf->minimized, "%s", path);
     sched_free(&small);
@@ -122,11 +123,11 @@ static void report_finding(hunt *h, const hunt_finding *hf, const schedule *foun
     free(buf);
 }
 
-static void on_finding(hunt *h, exec *e, const exec_result *r)
+static void on_finding(hunt *h, exec *e, const finding *f)
 {
     double secs = run_now() - h->start;
     char sig[64];
-    finding_signature(&r->f, h->t->name, sig, sizeof sig);
+    finding_signature(f, h->t->name, sig, sizeof sig);
     pthread_mutex_lock(&h->mu);
     for (int i = 0; i < h->nfindings; i++)
         if (strcmp(h->findings[i].signature, sig) == 0) {
@@ -139,7 +140,7 @@ static void on_finding(hunt *h, exec *e, const exec_result *r)
     }
     hunt_finding *hf = &h->findings[h->nfindings++];
     snprintf(hf->signature, sizeof hf->signature, "%s", sig);
-    hf->f = r->f;
+    hf->f = *f;
     snprintf(hf->path, sizeof hf->path, "%s/%s.sched", h->out_dir, sig);
     schedule s = {.sc = h->sc};
     snprintf(s.target, sizeof s.target, "%s", h->t->name);
@@ -163,10 +164,13 @@ static void on_finding(hunt *h, exec *e, const exec_result *r)
     }
     /* the saved bytes must replay to the same finding */
     exec *replay = run_new_exec();
+    replay->race.on = h->races;
     exec_result rr;
     run_schedule(replay, h->t, &s, false, &rr);
     char sig2[64] = "";
-    if (rr.failed)
+    if (result_has(&rr, h->t->name, sig))
+        snprintf(sig2, sizeof sig2, "%s", sig);
+    else if (rr.failed)
         finding_signature(&rr.f, h->t->name, sig2, sizeof sig2);
     if (strcmp(sig, sig2) != 0) {
         clear_progress(h);
@@ -217,6 +221,7 @@ static void *job_main(void *arg)
     exec *e = run_new_exec();
     exec_result r;
     e->stop = &h->stop;
+    e->race.on = h->races;
     if (h->mode == DEC_PCT)
         dec_fix_estimate(&e->dec, h->pct_steps);
     for (uint64_t i = (uint64_t)j->index; !atomic_load_explicit(&h->stop, memory_order_relaxed);
@@ -235,8 +240,10 @@ static void *job_main(void *arg)
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&h->walks_unjudged, r.stats.walks_unjudged,
                                   memory_order_relaxed);
-        if (r.failed)
-            on_finding(h, e, &r);
+        if (r.fatal)
+            on_finding(h, e, &r.f);
+        for (unsigned k = 0; k < r.nreports; k++)
+            on_finding(h, e, &r.reports[k]);
         if (h->time_limit > 0 && run_now() - h->start >= h->time_limit)
             atomic_store(&h->stop, true);
     }
@@ -326,6 +333,8 @@ static const char HUNT_HELP[] =
     "  --out DIR               where findings go (default ./findings)\n"
     "  --keep-going            continue after a finding; one file per signature\n"
     "  --json                  print one JSON object at the end instead of text\n"
+    "  --races                 also run the happens-before race detector (check 5);\n"
+    "                          a data race is reported without ending its execution\n"
     "scenario (default: the target's):\n"
     "  --mutators N            mutator actors (1..8)\n"
     "  --program-len N         operations in each mutator's program\n"
@@ -391,7 +400,8 @@ int cmd_hunt(int argc, char **argv)
         }
         if (argv[i][0] != '-' && !target)
             target = argv[i];
-        else if (argv[i][0] == '-' && strcmp(argv[i], "--keep-going") && strcmp(argv[i], "--json"))
+        else if (argv[i][0] == '-' && strcmp(argv[i], "--keep-going") &&
+                 strcmp(argv[i], "--json") && strcmp(argv[i], "--races"))
             i++; /* skip the flag's value */
     }
     if (!target) {
@@ -413,6 +423,7 @@ int cmd_hunt(int argc, char **argv)
         }
         if (!strcmp(a, "--keep-going")) { h->keep_going = true; continue; }
         if (!strcmp(a, "--json")) { h->json = true; continue; }
+        if (!strcmp(a, "--races")) { h->races = true; continue; }
         i++;
         if (!v) { rc = run_usage_error("hunt: %s needs a value", a); break; }
         if (!strcmp(a, "--strategy")) {

@@ -5,12 +5,13 @@
 #include "cmdline.h"
 
 static const char MINIMIZE_HELP[] =
-    "usage: stackrace minimize FILE -o OUT [--target T] [--time SEC]\n"
+    "usage: stackrace minimize FILE -o OUT [--target T] [--time SEC] [--races]\n"
     "\n"
     "Shrinks the failing schedule in FILE to the fewest decisions (context\n"
     "switches, signals, program choices) that still fail with the same signature,\n"
     "and writes it to OUT. --time SEC stops shrinking after SEC seconds and keeps\n"
-    "the smallest schedule found so far (default: no limit).\n"
+    "the smallest schedule found so far (default: no limit). --races runs the race\n"
+    "detector too, to minimize a data-race finding.\n"
     "\n"
     "exit status: 0 written, 1 FILE does not fail, 2 on bad input\n";
 
@@ -18,6 +19,7 @@ int cmd_minimize(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL, *target = NULL;
     double seconds = 0;
+    bool races = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -27,6 +29,8 @@ int cmd_minimize(int argc, char **argv)
             if (i + 1 >= argc)
                 return run_usage_error("minimize: %s needs a value", a);
             *(!strcmp(a, "-o") ? &out : &target) = argv[++i];
+        } else if (!strcmp(a, "--races")) {
+            races = true;
         } else if (!strcmp(a, "--time")) {
             if (i + 1 >= argc || !run_parse_seconds(argv[i + 1], &seconds))
                 return run_usage_error("minimize: --time needs a positive number of seconds");
@@ -52,8 +56,9 @@ int cmd_minimize(int argc, char **argv)
     }
     snprintf(s.target, sizeof s.target, "%s", t->name);
     exec *e = run_new_exec();
+    e->race.on = races;
     minimize_stats st;
-    rc = run_minimize(e, t, &s, seconds, &st);
+    rc = run_minimize(e, t, &s, NULL, seconds, &st);
     char err[256];
     if (rc == 1)
         printf("%s does not fail against %s: nothing to minimize\n", file, t->name);

@@ -12,12 +12,14 @@
 
 static const char REPLAY_HELP[] =
     "usage: stackrace replay FILE [--narrative|--trace|--json|--svg OUT.svg] [--target T]\n"
+    "                             [--races]\n"
     "\n"
     "Replays the schedule in FILE exactly and reports what happened: by default a\n"
     "summary line; --narrative the numbered story; --trace every event; --json a\n"
     "machine-readable object; --svg a swimlane timeline written to OUT.svg.\n"
     "--target T replays against another target (e.g. a fixed variant), and lets\n"
     "FILE be a raw fuzzer input (its bytes are the schedule, scenario included).\n"
+    "--races also runs the race detector (check 5); the execution is the same.\n"
     "\n"
     "exit status: 1 if the execution fails a check, 0 if not, 2 on bad input\n";
 
@@ -50,6 +52,7 @@ static void print_json(const exec *e, const exec_result *r, const char *sig)
 int cmd_replay(int argc, char **argv)
 {
     const char *file = NULL, *target = NULL, *svg = NULL;
+    bool races = false;
     enum { SUMMARY, NARRATIVE, TRACE, JSON } mode = SUMMARY;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -59,6 +62,7 @@ int cmd_replay(int argc, char **argv)
         } else if (!strcmp(a, "--narrative")) mode = NARRATIVE;
         else if (!strcmp(a, "--trace")) mode = TRACE;
         else if (!strcmp(a, "--json")) mode = JSON;
+        else if (!strcmp(a, "--races")) races = true;
         else if (!strcmp(a, "--svg") || !strcmp(a, "--target")) {
             if (i + 1 >= argc)
                 return run_usage_error("replay: %s needs a value", a);
@@ -82,6 +86,7 @@ int cmd_replay(int argc, char **argv)
         return 2;
     }
     exec *e = run_new_exec();
+    e->race.on = races;
     exec_result r;
     /* the full trace only when something will tell it */
     run_schedule(e, t, &s, mode == NARRATIVE || mode == TRACE || svg, &r);

@@ -36,8 +36,10 @@
 #include "trace.h"
 #include "finding.h"
 #include "feedback.h"
+#include "race.h"
 
 #define MAX_ACTORS 16
+#define EXEC_MAX_REPORTS 8 /* non-fatal findings kept per execution */
 #define MAX_STACKS 32
 #define STACK_REGION 0x7f0000000000ull
 #define STACK_STRIDE 0x100000ull   /* one stack per MiB of address space */
@@ -123,11 +125,14 @@ typedef struct exec {
     uint64_t steps;
     const atomic_bool *stop;   /* if set and true, the execution ends early */
     feedback fb;               /* interleaving features for a fuzzer, or off */
+    race race;                 /* check 5 */
     bool stopped;
     trace tr;
     size_t last_event[MAX_ACTORS]; /* full trace: 1 + index of each actor's last event */
     finding fail;
     bool failed;
+    finding reports[EXEC_MAX_REPORTS];
+    unsigned nreports;
     exec_stats stats;
 } exec;
 
@@ -135,9 +140,12 @@ extern _Thread_local exec *exec_current;
 
 /* exec.c */
 typedef struct exec_result {
-    bool failed;
+    bool failed;             /* some check failed: f is the primary finding */
+    bool fatal;              /* f ended the execution (else f is reports[0]) */
     bool stopped;            /* ended early by exec->stop: no verdict */
     finding f;
+    unsigned nreports;       /* findings that let the execution go on (races) */
+    finding reports[EXEC_MAX_REPORTS];
     uint64_t steps;
     uint64_t trace_hash;
     exec_stats stats;
@@ -160,6 +168,9 @@ _Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
 /* Fold an event into the trace hash (and full trace) without deciding. */
 void exec_event(int kind, uint64_t addr, uint64_t value, const char *text);
 uint64_t exec_stable_addr(const void *p);
+/* A finding that does not end the execution (a data race): recorded once
+ * per message, and the execution goes on. */
+void exec_report(int check, const char *msg, const char *where, const char *detail);
 sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, void *arg);
 sr_actor *exec_next_runnable(exec *e, sr_actor *after, uint32_t skip);
 int exec_count_runnable(exec *e, const sr_actor *except);

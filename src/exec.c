@@ -34,6 +34,7 @@ void exec_init(exec *e)
     memset(e, 0, sizeof *e);
     dec_init(&e->dec);
     trace_init(&e->tr);
+    race_init(&e->race);
 }
 
 void exec_free(exec *e)
@@ -46,6 +47,7 @@ void exec_free(exec *e)
     free(e->state);
     dec_free(&e->dec);
     trace_free(&e->tr);
+    race_free(&e->race);
 }
 
 /* Stable names for addresses the trace hash sees: offsets into the target
@@ -123,15 +125,9 @@ static void back_to_main(exec *e)
     abort(); /* an ended execution is never resumed */
 }
 
-_Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
-                                const char *detail)
+static void fill(exec *e, finding *f, int check, const char *msg, const char *where,
+                 const char *detail)
 {
-    exec *e = exec_current;
-    if (e->in_setup || !e->cur) {
-        fprintf(stderr, "stackrace: target %s failed during setup: %s\n", e->target->name, msg);
-        abort();
-    }
-    finding *f = &e->fail;
     ENGINE_QUIET_BEGIN();
     f->check = check;
     snprintf(f->message, sizeof f->message, "%s", msg);
@@ -140,10 +136,38 @@ _Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
     snprintf(f->detail, sizeof f->detail, "%s", detail ? detail : "");
     f->step = e->steps;
     ENGINE_QUIET_END();
+}
+
+_Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
+                                const char *detail)
+{
+    exec *e = exec_current;
+    if (e->in_setup || !e->cur) {
+        fprintf(stderr, "stackrace: target %s failed during setup: %s\n", e->target->name, msg);
+        abort();
+    }
+    fill(e, &e->fail, check, msg, where, detail);
     e->failed = true;
-    exec_event(T_FINDING, (uint64_t)check, 0, msg);
+    exec_event(T_FINDING, (uint64_t)check, 1, msg);
     back_to_main(e);
     abort();
+}
+
+void exec_report(int check, const char *msg, const char *where, const char *detail)
+{
+    exec *e = exec_current;
+    for (unsigned i = 0; i < e->nreports; i++)
+        if (e->reports[i].check == check && !strcmp(e->reports[i].message, msg))
+            return;
+    if (e->nreports == EXEC_MAX_REPORTS)
+        return;
+    fill(e, &e->reports[e->nreports++], check, msg, where, detail);
+    /* told in the narrative, but not hashed: whether the detector runs
+     * must not change an execution's trace hash */
+    if (e->tr.full) {
+        trace_add(&e->tr, e->steps, (unsigned)e->cur->id, T_FINDING, (uint64_t)check, 0, msg);
+        e->last_event[e->cur->id] = e->tr.n;
+    }
 }
 
 _Noreturn void exec_fail(int check, const char *msg)
@@ -244,6 +268,7 @@ sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, 
     a->waiting_where = NULL;
     a->interrupted = NULL;
     a->prio = 0;
+    race_spawn(e, a->id);
     a->steps = 0;
     a->point = 0;
     a->choices = 0;
@@ -274,11 +299,13 @@ static void reset(exec *e, const sr_target *t, const sr_scenario *sc)
     e->remote_pending = false;
     e->steps = 0;
     e->failed = false;
+    e->nreports = 0;
     e->stopped = false;
     memset(&e->fail, 0, sizeof e->fail);
     memset(&e->stats, 0, sizeof e->stats);
     memset(e->last_event, 0, sizeof e->last_event);
     stk_reset(e);
+    race_begin(e);
 }
 
 void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *out)
@@ -303,9 +330,12 @@ void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *o
     for (int i = 0; i < e->nactors; i++)
         fiber_abandon(&e->actors[i].fib);
     dec_end_exec(&e->dec, e->steps);
-    out->failed = e->failed;
+    out->fatal = e->failed;
+    out->failed = e->failed || e->nreports;
     out->stopped = e->stopped;
-    out->f = e->fail;
+    out->f = e->failed ? e->fail : e->reports[0];
+    out->nreports = e->nreports;
+    memcpy(out->reports, e->reports, e->nreports * sizeof *e->reports);
     out->steps = e->steps;
     out->trace_hash = e->tr.hash;
     out->stats = e->stats;

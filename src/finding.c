@@ -9,7 +9,7 @@ const char *finding_check_name(int check)
 {
     static const char *const names[CHECK_NKINDS] = {
         "none", "target-assert", "walk-oracle", "rewriter",
-        "self-deadlock", "deadlock", "hang", "model-misuse",
+        "self-deadlock", "deadlock", "hang", "data-race", "model-misuse",
     };
     return check >= 0 && check < CHECK_NKINDS ? names[check] : "unknown";
 }

@@ -20,6 +20,7 @@ typedef enum check_kind {
     CHECK_SELF_DEADLOCK,  /* 4: a handler blocks on the interrupted actor's lock */
     CHECK_DEADLOCK,       /* 4: no runnable actor */
     CHECK_HANG,           /* 4: step budget exceeded */
+    CHECK_RACE,           /* 5: two unordered accesses, one a write */
     CHECK_MODEL,          /* the target misused the model API */
     CHECK_NKINDS
 } check_kind;

@@ -30,11 +30,7 @@ static bool plan_fails(exec *e, const sr_target *t, const sr_scenario *sc, const
     exec_run(e, t, sc, &r);
     e->dec.log = NULL;
     plan_sort(made);
-    if (!r.failed)
-        return false;
-    char got[64];
-    finding_signature(&r.f, t->name, got, sizeof got);
-    return strcmp(got, sig) == 0;
+    return result_has(&r, t->name, sig);
 }
 
 /* ddmin over plan entries: try dropping chunks, halving the chunk size
@@ -77,16 +73,19 @@ static bool shrink(exec *e, const sr_target *t, const sr_scenario *sc, plan *bes
     return finished;
 }
 
-int run_minimize(exec *e, const sr_target *t, schedule *s, double seconds,
+int run_minimize(exec *e, const sr_target *t, schedule *s, const char *want, double seconds,
                  minimize_stats *st)
 {
     double deadline = seconds > 0 ? now() + seconds : 0;
     exec_result r;
     run_schedule(e, t, s, false, &r);
-    if (!r.failed)
+    if (!r.failed || (want && !result_has(&r, t->name, want)))
         return 1;
     char sig[64];
-    finding_signature(&r.f, t->name, sig, sizeof sig);
+    if (want)
+        snprintf(sig, sizeof sig, "%s", want);
+    else
+        finding_signature(&r.f, t->name, sig, sizeof sig);
     sr_scenario sc = e->sc; /* as run: a raw input's scenario comes from its bytes */
     st->bytes[0] = s->len;
     st->switches[0] = r.stats.switches;
@@ -118,10 +117,7 @@ int run_minimize(exec *e, const sr_target *t, schedule *s, double seconds,
         small.sc = sc;
         small.flags &= (uint16_t)~SCHED_FLAG_SCENARIO_IN_BYTES;
         run_schedule(e, t, &small, false, &r);
-        char got[64] = "";
-        if (r.failed)
-            finding_signature(&r.f, t->name, got, sizeof got);
-        if (strcmp(got, sig) == 0) {
+        if (result_has(&r, t->name, sig)) {
             free(s->bytes);
             *s = small;
             st->decisions[1] = best.n;

@@ -37,6 +37,18 @@ static void flush_quiet(FILE *out, const exec *e, const char (*display)[32], uin
     *total = 0;
 }
 
+/* The finding a T_FINDING event is about: the fatal one, or a report. */
+static const finding *finding_of(const exec *e, const exec_result *r, const trace_ev *ev)
+{
+    const char *msg = trace_text(&e->tr, ev->text);
+    if (ev->value && r->fatal)
+        return &r->f;
+    for (unsigned i = 0; i < r->nreports; i++)
+        if (!strcmp(r->reports[i].message, msg))
+            return &r->reports[i];
+    return &r->f;
+}
+
 static bool is_step(unsigned kind)
 {
     return kind <= T_RET; /* every kind up to T_RET is a scheduling point */
@@ -48,6 +60,7 @@ int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn f
     init_display(e, display);
     int n = 0;
     char line[640], sym[64];
+    const finding *f = NULL;
     for (size_t i = 0; i < e->tr.n; i++) {
         const trace_ev *ev = &e->tr.ev[i];
         const char *who = display[ev->actor];
@@ -68,17 +81,18 @@ int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn f
                      stk_symbol(e->target, ev->addr, sym, sizeof sym));
             break;
         case T_FINDING:
+            f = finding_of(e, r, ev);
             snprintf(line, sizeof line, "%s: FINDING (%s): %s%s%s", who,
-                     finding_check_name((int)ev->addr), r->f.message,
-                     r->f.location[0] ? " in " : "", r->f.location);
+                     finding_check_name((int)ev->addr), f->message,
+                     f->location[0] ? " in " : "", f->location);
             break;
         default:
             break;
         }
         if (line[0]) {
             fn(ctx, ++n, line, ev, display);
-            if (ev->kind == T_FINDING && r->f.detail[0]) {
-                snprintf(line, sizeof line, "   %s", r->f.detail);
+            if (ev->kind == T_FINDING && f->detail[0]) {
+                snprintf(line, sizeof line, "   %s", f->detail);
                 fn(ctx, 0, line, ev, display);
             }
         } else if (is_step(ev->kind)) {
@@ -268,7 +282,7 @@ int report_svg(FILE *out, const exec *e, const exec_result *r)
             fprintf(out, "<text x=\"%.1f\" y=\"%d\" fill=\"#c00000\" font-size=\"20\">✖"
                          "<title>",
                     x - 6, y + 30);
-            xml_text(out, r->f.message);
+            xml_text(out, trace_text(&e->tr, ev->text));
             fputs("</title></text>\n", out);
             break;
         default:

@@ -38,3 +38,19 @@ void run_schedule(exec *e, const sr_target *t, const schedule *s, bool full, exe
     exec_run(e, t, &sc, r);
 }
 
+
+bool result_has(const exec_result *r, const char *target, const char *sig)
+{
+    char got[64];
+    if (r->fatal) {
+        finding_signature(&r->f, target, got, sizeof got);
+        if (!strcmp(got, sig))
+            return true;
+    }
+    for (unsigned i = 0; i < r->nreports; i++) {
+        finding_signature(&r->reports[i], target, got, sizeof got);
+        if (!strcmp(got, sig))
+            return true;
+    }
+    return false;
+}

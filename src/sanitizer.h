@@ -10,8 +10,10 @@
  * them. And the main fiber, which reuses the actors' memory between
  * executions, joins them: every actor releases a token when it stops
  * running, the main fiber acquires it when the execution ends. Actors never
- * acquire it, so it orders nothing between actors. Model locks, on the
- * other hand, are synchronization TSan must see (memory.c).
+ * acquire it, so it orders nothing between actors. What TSan must see is
+ * the model: its plain accesses (ENGINE_TSAN_READ/WRITE on the real memory
+ * of the target state and the stacks) and its synchronization (model locks,
+ * atomics, remote suspension: ENGINE_TSAN_ACQUIRE/RELEASE).
  */
 #ifndef STACKRACE_SANITIZER_H
 #define STACKRACE_SANITIZER_H
@@ -37,7 +39,14 @@ extern char engine_tsan_join;
 /* Model synchronization, the only edges between actors TSan should see. */
 #define ENGINE_TSAN_ACQUIRE(addr) __tsan_acquire((void *)(addr))
 #define ENGINE_TSAN_RELEASE(addr) __tsan_release((void *)(addr))
+/* Model data accesses, the only accesses TSan should check. */
+void __tsan_read8(void *addr);
+void __tsan_write8(void *addr);
+#define ENGINE_TSAN_READ(addr) __tsan_read8((void *)(addr))
+#define ENGINE_TSAN_WRITE(addr) __tsan_write8((void *)(addr))
 #else
+#define ENGINE_TSAN_READ(addr) ((void)0)
+#define ENGINE_TSAN_WRITE(addr) ((void)0)
 #define ENGINE_TSAN_ACQUIRE(addr) ((void)0)
 #define ENGINE_TSAN_RELEASE(addr) ((void)0)
 #define ENGINE_JOIN_RELEASE() ((void)0)

@@ -18,6 +18,7 @@
  * schedule simply had no effect there).
  */
 #include "engine.h"
+#include "sanitizer.h"
 
 bool sig_can_land(exec *e, const sr_actor *a, bool remote)
 {
@@ -56,9 +57,12 @@ void sig_deliver(exec *e, bool remote)
     exec_event(T_SIGNAL_REMOTE, a->pc, a->sp, NULL);
     e->remote_ctx = ctx;
     e->remote_pending = true;
+    race_suspend(e, a->id, e->profiler->id);
+    ENGINE_TSAN_RELEASE(&e->remote_ctx); /* the victim's past is the handler's */
     a->state = ACT_FROZEN;
     e->profiler->state = ACT_RUNNABLE;
     exec_reschedule();
+    ENGINE_TSAN_ACQUIRE(&e->remote_pending); /* and the handler's is the victim's */
 }
 
 static void profiler_main(void *arg)
@@ -71,7 +75,10 @@ static void profiler_main(void *arg)
             exec_reschedule();
         }
         sr_sigctx ctx = e->remote_ctx;
+        ENGINE_TSAN_ACQUIRE(&e->remote_ctx);
         run_handler(e, self, &ctx);
+        race_resume(e, ctx.victim->id, self->id);
+        ENGINE_TSAN_RELEASE(&e->remote_pending);
         e->remote_pending = false;
         ctx.victim->state = ACT_RUNNABLE;
         self->state = ACT_IDLE;

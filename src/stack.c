@@ -169,16 +169,24 @@ static sr_word *word_at(exec *e, sr_addr addr, const char *what)
     return &s->words[(addr - s->lo) / 8];
 }
 
-sr_word sr_stack_load(sr_addr addr)
+sr_word sr_stack_load_at(sr_addr addr, const char *where)
 {
-    sr_word v = *word_at(exec_current, addr, "load");
+    exec *e = exec_current;
+    sr_word *w = word_at(e, addr, "load");
+    sr_word v = *w;
+    race_read(e, NULL, addr, where);
+    ENGINE_TSAN_READ(w);
     exec_point(T_SLOAD, addr, v, NULL);
     return v;
 }
 
-void sr_stack_store(sr_addr addr, sr_word v)
+void sr_stack_store_at(sr_addr addr, sr_word v, const char *where)
 {
-    *word_at(exec_current, addr, "store") = v;
+    exec *e = exec_current;
+    sr_word *w = word_at(e, addr, "store");
+    race_write(e, NULL, addr, where);
+    ENGINE_TSAN_WRITE(w);
+    *w = v;
     exec_point(T_SSTORE, addr, v, NULL);
 }
 
@@ -227,6 +235,8 @@ void sr_call(int fi)
         exec_fail_detail(CHECK_MODEL, "model misuse: stack overflow on call",
                          e->target->funcs[fi].name, NULL);
     sr_pc ret = next_call_site(a->pc);
+    race_write(e, NULL, slot, e->target->funcs[fi].name); /* the call pushes the slot */
+    ENGINE_TSAN_WRITE(&s->words[(slot - s->lo) / 8]);
     s->words[(slot - s->lo) / 8] = ret;
     a->sp = slot;
     a->pc = SR_PC(fi);
@@ -270,6 +280,8 @@ void sr_ret(void)
         exec_fail_detail(CHECK_MODEL, "model misuse: return with no matching call", f->name,
                          NULL);
     sr_pc want = s->frames[s->depth - 1].ret;
+    race_read(e, NULL, slot, f->name); /* the return pops it */
+    ENGINE_TSAN_READ(&s->words[(slot - s->lo) / 8]);
     sr_word word = s->words[(slot - s->lo) / 8];
     stk_gt_pop(s);
     a->sp = slot + 8;

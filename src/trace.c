@@ -94,7 +94,7 @@ const char *trace_text(const trace *t, uint32_t off)
 const char *trace_kind_name(unsigned kind)
 {
     static const char *const names[T_NKINDS] = {
-        "load", "store", "cas", "cas-fail",
+        "load", "store", "atomic-load", "atomic-store", "cas", "cas-fail",
         "lock", "lock-wait", "trylock", "trylock-fail", "unlock",
         "yield", "step",
         "stack-load", "stack-store", "set-sp", "set-pc",

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 typedef enum trace_kind {
-    T_LOAD, T_STORE, T_CAS, T_CAS_FAIL,
+    T_LOAD, T_STORE, T_ATOMIC_LOAD, T_ATOMIC_STORE, T_CAS, T_CAS_FAIL,
     T_LOCK, T_LOCK_WAIT, T_TRYLOCK, T_TRYLOCK_FAIL, T_UNLOCK,
     T_YIELD, T_STEP,
     T_SLOAD, T_SSTORE, T_SET_SP, T_SET_PC,

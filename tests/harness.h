@@ -46,12 +46,14 @@ typedef struct hunt_result {
 } hunt_result;
 
 /* Runs up to `execs` executions of t under `mode` from `seed`; stops at the
- * first finding. */
-static inline hunt_result harness_hunt(const sr_target *t, const sr_scenario *sc, dec_mode mode,
-                                       uint64_t seed, uint64_t execs)
+ * first finding. The race detector is on only when asked. */
+static inline hunt_result harness_hunt_races(const sr_target *t, const sr_scenario *sc,
+                                             dec_mode mode, uint64_t seed, uint64_t execs,
+                                             bool races)
 {
     hunt_result hr = {0};
     exec *e = run_new_exec();
+    e->race.on = races;
     exec_result r;
     for (uint64_t i = 0; i < execs; i++) {
         dec_start_strategy(&e->dec, mode, rng_mix(seed ^ rng_mix(i + 1)), sc, 3);
@@ -68,6 +70,12 @@ static inline hunt_result harness_hunt(const sr_target *t, const sr_scenario *sc
         hr.execs = execs;
     run_free_exec(e);
     return hr;
+}
+
+static inline hunt_result harness_hunt(const sr_target *t, const sr_scenario *sc, dec_mode mode,
+                                       uint64_t seed, uint64_t execs)
+{
+    return harness_hunt_races(t, sc, mode, seed, execs, false);
 }
 
 #endif

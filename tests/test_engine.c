@@ -47,12 +47,12 @@ static void owner_actor(void *arg)
     for (int k = 0; k < 3; k++) {
         if (st->locked)
             sr_lock_acquire(&st->l);
-        if (sr_load(&st->flag) == 0) {
-            sr_store(&st->flag, 1);
-            sr_store(&st->owner, oa->me);
-            if (sr_load(&st->owner) != oa->me)
+        if (sr_atomic_load(&st->flag) == 0) {
+            sr_atomic_store(&st->flag, 1);
+            sr_atomic_store(&st->owner, oa->me);
+            if (sr_atomic_load(&st->owner) != oa->me)
                 sr_throw("two owners");
-            sr_store(&st->flag, 0);
+            sr_atomic_store(&st->flag, 0);
         }
         if (st->locked)
             sr_lock_release(&st->l);
@@ -137,12 +137,12 @@ static void patch_mutator(void *arg)
     sr_call(P_F2);
     sr_call(P_F3);
     sr_step();
-    sr_store(&st->ready, 1);
-    while (!sr_load(&st->patched))
+    sr_atomic_store(&st->ready, 1);
+    while (!sr_atomic_load(&st->patched))
         sr_yield();
     sr_ret(); /* f3, through the trampoline */
-    sr_store(&st->returned, 1);
-    while (sr_load(&st->patched) != 2)
+    sr_atomic_store(&st->returned, 1);
+    while (sr_atomic_load(&st->patched) != 2)
         sr_yield();
     sr_ret();
     sr_ret();
@@ -153,7 +153,7 @@ static void patch_mutator(void *arg)
 static void patch_rewriter(void *arg)
 {
     patch_state *st = arg;
-    while (!sr_load(&st->ready))
+    while (!sr_atomic_load(&st->ready))
         sr_yield();
     sr_lock_acquire(&st->l);
     sr_addr slot = sr_stack_hi(st->stack) - patch_funcs[P_ROOT].frame_size - 8; /* f1's */
@@ -173,8 +173,8 @@ static void patch_rewriter(void *arg)
         sr_stack_store(slots[i], SR_PC(P_TRAMP));
     }
     sr_lock_release(&st->l);
-    sr_store(&st->patched, 1);
-    while (!sr_load(&st->returned))
+    sr_atomic_store(&st->patched, 1);
+    while (!sr_atomic_load(&st->returned))
         sr_yield();
     sr_lock_acquire(&st->l);
     sr_word n = sr_load(&st->n), pos = sr_load(&st->pos);
@@ -189,7 +189,7 @@ static void patch_rewriter(void *arg)
     }
     sr_rewriter_done(st->stack, (unsigned)(st->n - st->pos));
     sr_lock_release(&st->l);
-    sr_store(&st->patched, 2);
+    sr_atomic_store(&st->patched, 2);
 }
 
 /* The sampler: a frame-pointer-less walk by frame sizes, translating
@@ -287,6 +287,9 @@ static void expect(const sr_target *t, sr_delivery d, int check, const char *nee
         CHECK(!r.found, "%s should be clean, found %s", t->name, r.message);
         r = harness_hunt(t, &sc, DEC_PCT, 7, 20000);
         CHECK(!r.found, "%s (pct) should be clean, found %s", t->name, r.message);
+        /* and free of data races */
+        r = harness_hunt_races(t, &sc, DEC_RANDOM, 7, 20000, true);
+        CHECK(!r.found, "%s should have no race, found %s", t->name, r.message);
         return;
     }
     CHECK(r.found && r.check == check, "%s: expected %s, got %s (%s)", t->name,
@@ -409,7 +412,7 @@ static const sr_target abba_good = SIMPLE_TARGET("abba@good", lock_state, abba_s
 static void spinner(void *arg)
 {
     lock_state *st = arg;
-    while (!sr_load(&st->flag))
+    while (!sr_atomic_load(&st->flag))
         sr_yield();
 }
 
@@ -417,7 +420,7 @@ static void setter(void *arg)
 {
     lock_state *st = arg;
     sr_step();
-    sr_store(&st->flag, 1);
+    sr_atomic_store(&st->flag, 1);
 }
 
 static void spin_setup(void *state, const void *config, const sr_scenario *sc)
@@ -443,6 +446,152 @@ static void test_check_signal_context(void)
     expect(&abba_good, SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
     expect(&spin_bad, SR_DELIVER_SAME_THREAD, CHECK_HANG, "step budget");
     expect(&spin_good, SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Check 5: data races.                                               */
+/* ------------------------------------------------------------------ */
+
+enum race_variant { R_PLAIN, R_LOCKED, R_ATOMIC, R_PUBLISHED, R_REMOTE_READ, R_UNPUBLISHED,
+                   R_PLAIN_THEN_THROW };
+
+typedef struct counter_state {
+    enum race_variant v;
+    sr_word count, ready;
+    sr_lock l;
+} counter_state;
+
+static void incrementer(void *arg)
+{
+    counter_state *st = arg;
+    for (int k = 0; k < 3; k++) {
+        if (st->v == R_LOCKED)
+            sr_lock_acquire(&st->l);
+        if (st->v == R_ATOMIC) {
+            sr_word c = sr_atomic_load(&st->count);
+            while (!sr_cas(&st->count, c, c + 1))
+                c = sr_atomic_load(&st->count);
+        } else {
+            sr_store(&st->count, sr_load(&st->count) + 1);
+        }
+        if (st->v == R_LOCKED)
+            sr_lock_release(&st->l);
+    }
+    if (st->v == R_PLAIN_THEN_THROW)
+        sr_throw("after the race");
+}
+
+/* Message passing: the producer writes the data, then publishes a flag;
+ * with an atomic flag the consumer's read is ordered, with a plain one
+ * nothing orders it. */
+static void producer(void *arg)
+{
+    counter_state *st = arg;
+    sr_store(&st->count, 42);
+    if (st->v == R_PUBLISHED)
+        sr_atomic_store(&st->ready, 1);
+    else
+        sr_store(&st->ready, 1);
+}
+
+static void consumer(void *arg)
+{
+    counter_state *st = arg;
+    if (st->v == R_PUBLISHED) {
+        while (!sr_atomic_load(&st->ready))
+            sr_yield();
+    } else {
+        while (!sr_load(&st->ready))
+            sr_yield();
+    }
+    (void)sr_load(&st->count);
+}
+
+/* A remote signal handler reads what the frozen victim wrote: ordered by
+ * the suspension. */
+static void writer(void *arg)
+{
+    counter_state *st = arg;
+    for (int k = 0; k < 10; k++)
+        sr_store(&st->count, (sr_word)k);
+}
+
+static void remote_reader(void *state, const sr_sigctx *ctx)
+{
+    counter_state *st = state;
+    (void)ctx;
+    (void)sr_load(&st->count);
+}
+
+static void counter_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    counter_state *st = state;
+    (void)sc;
+    st->v = *(const enum race_variant *)config;
+    st->l.name = "L";
+    sr_name(&st->count, sizeof st->count, "count", "C");
+    if (st->v == R_REMOTE_READ) {
+        sr_spawn("W", SR_ACTOR_SIGNALABLE, writer, st);
+    } else if (st->v == R_PUBLISHED || st->v == R_UNPUBLISHED) {
+        sr_spawn("P", 0, producer, st);
+        sr_spawn("C", 0, consumer, st);
+    } else {
+        sr_spawn("A", 0, incrementer, st);
+        sr_spawn("B", 0, incrementer, st);
+    }
+}
+
+static const enum race_variant race_variants[] = {R_PLAIN,       R_LOCKED,     R_ATOMIC,
+                                                  R_PUBLISHED,   R_REMOTE_READ, R_UNPUBLISHED,
+                                                  R_PLAIN_THEN_THROW};
+#define RACE_TARGET(i, name_)                                                           \
+    {.name = name_, .description = "test", .funcs = no_funcs, .nfuncs = 1,              \
+     .state_size = sizeof(counter_state), .config = &race_variants[i],                  \
+     .setup = counter_setup, .on_signal = remote_reader}
+static const sr_target race_targets[] = {
+    RACE_TARGET(0, "counter@plain"),   RACE_TARGET(1, "counter@locked"),
+    RACE_TARGET(2, "counter@atomic"),  RACE_TARGET(3, "publish@atomic"),
+    RACE_TARGET(4, "remote@suspended"), RACE_TARGET(5, "publish@plain"),
+    RACE_TARGET(6, "counter@plain-then-throw"),
+};
+
+static void expect_race(const sr_target *t, sr_delivery d, bool racy, const char *needle)
+{
+    sr_scenario sc = test_scenario(d);
+    for (int m = DEC_RANDOM; m <= DEC_PCT; m++) {
+        hunt_result r = harness_hunt_races(t, &sc, m, 3, 20000, true);
+        if (racy)
+            CHECK(r.found && r.check == CHECK_RACE && strstr(r.message, needle),
+                  "%s: expected a race on %s, got %s", t->name, needle,
+                  r.found ? r.message : "nothing");
+        else
+            CHECK(!r.found, "%s: expected no race, got %s", t->name, r.message);
+    }
+}
+
+static void test_check_races(void)
+{
+    expect_race(&race_targets[0], SR_DELIVER_SAME_THREAD, true,
+                "data race on count: read in incrementer, write in incrementer");
+    expect_race(&race_targets[1], SR_DELIVER_SAME_THREAD, false, NULL);
+    expect_race(&race_targets[2], SR_DELIVER_SAME_THREAD, false, NULL);
+    expect_race(&race_targets[3], SR_DELIVER_SAME_THREAD, false, NULL);
+    expect_race(&race_targets[4], SR_DELIVER_REMOTE, false, NULL);
+    expect_race(&race_targets[5], SR_DELIVER_SAME_THREAD, true, "read in consumer, write in producer");
+    /* a race does not end its execution: what comes after is still found */
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    exec *e = run_new_exec();
+    e->race.on = true;
+    exec_result r;
+    bool both = false;
+    for (uint64_t seed = 1; seed < 2000 && !both; seed++) {
+        dec_start_strategy(&e->dec, DEC_RANDOM, seed, &sc, 3);
+        exec_run(e, &race_targets[6], &sc, &r);
+        both = r.fatal && r.nreports > 0 && r.reports[0].check == CHECK_RACE &&
+               !strcmp(r.f.message, "after the race");
+    }
+    CHECK(both, "no execution with both the race and the later throw");
+    run_free_exec(e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -633,5 +782,6 @@ int main(void)
     RUN(test_check_walk_oracle);
     RUN(test_check_rewriter);
     RUN(test_check_signal_context);
+    RUN(test_check_races);
     return harness_exit();
 }

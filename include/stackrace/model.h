@@ -147,10 +147,23 @@ void sr_set_display(const char *display);
 /* Shared memory and synchronization (each call is a scheduling point) */
 /* ------------------------------------------------------------------ */
 
-sr_word sr_load(const sr_word *p);
-void sr_store(sr_word *p, sr_word v);
-/* Compare-and-swap; returns true and stores `new` if *p == old. */
+/* Plain accesses: checked for data races (check 5). `where` (the calling
+ * function, filled in by the macros) locates them in race reports. */
+sr_word sr_load_at(const sr_word *p, const char *where);
+void sr_store_at(sr_word *p, sr_word v, const char *where);
+#define sr_load(p) sr_load_at((p), __func__)
+#define sr_store(p, v) sr_store_at((p), (v), __func__)
+/* Atomic accesses (sequentially consistent, like Go's sync/atomic): a store
+ * releases, a load acquires; they are synchronization, never races. */
+sr_word sr_atomic_load(const sr_word *p);
+void sr_atomic_store(sr_word *p, sr_word v);
+/* Atomic compare-and-swap; returns true and stores `new` if *p == old. */
 bool sr_cas(sr_word *p, sr_word old, sr_word new_value);
+/* Names a range of the target state for race reports: `role` (e.g.
+ * "stkbarPos") is what the finding's signature uses, `owner` (e.g. "G1")
+ * what the narrative adds. Only from setup; the strings must outlive the
+ * execution. */
+void sr_name(const void *p, size_t size, const char *role, const char *owner);
 /* A scheduling point with no access: a hint that the actor is spinning.
  * By default the schedule switches to another runnable actor here. */
 void sr_yield(void);
@@ -187,10 +200,13 @@ sr_addr sr_stack_hi(const sr_stack *s);
 /* The stack containing addr (lo <= addr <= hi), or NULL. */
 sr_stack *sr_stack_of(sr_addr addr);
 
-/* Stack words: scheduling points. Loading a word outside every stack
- * returns 0 and loading/storing there is a target bug (reported). */
-sr_word sr_stack_load(sr_addr addr);
-void sr_stack_store(sr_addr addr, sr_word v);
+/* Stack words: scheduling points, and plain accesses for check 5.
+ * Loading or storing a word outside every stack is a target bug
+ * (reported). */
+sr_word sr_stack_load_at(sr_addr addr, const char *where);
+void sr_stack_store_at(sr_addr addr, sr_word v, const char *where);
+#define sr_stack_load(a) sr_stack_load_at((a), __func__)
+#define sr_stack_store(a, v) sr_stack_store_at((a), (v), __func__)
 
 /* The current actor's registers. sr_set_sp and sr_set_pc are scheduling
  * points (a signal can land right after either). */

@@ -18,7 +18,7 @@
  * the rescan of the frames below them is not modelled). */
 static void scanstack(go_state *st, g *gp)
 {
-    if (sr_load(&st->gcphase) == _GCmarktermination) {
+    if (sr_atomic_load(&st->gcphase) == _GCmarktermination) {
         gcRemoveStackBarriers(gp);
         return;
     }
@@ -67,7 +67,7 @@ static void scanstack(go_state *st, g *gp)
 static void scang(go_state *st, g *gp)
 {
     for (int tries = 0; tries < 8; tries++) {
-        sr_word s = sr_load(&gp->atomicstatus);
+        sr_word s = sr_atomic_load(&gp->atomicstatus);
         switch (s) {
         case _Gdead:
             return;
@@ -75,13 +75,13 @@ static void scang(go_state *st, g *gp)
         case _Gsyscall:
         case _Gwaiting:
             if (sr_cas(&gp->atomicstatus, s, s | _Gscan)) {
-                if (sr_load(&st->gcphase) == _GCmark)
+                if (sr_atomic_load(&st->gcphase) == _GCmark)
                     SR_NOTE("starts a scan of %s's stack: %s is %s", gp->name, gp->name,
                             s == _Gsyscall   ? "_Gscansyscall"
                             : s == _Gwaiting ? "_Gscanwaiting"
                                              : "_Gscanrunnable");
                 scanstack(st, gp);
-                sr_store(&gp->atomicstatus, s); /* restartg */
+                sr_atomic_store(&gp->atomicstatus, s); /* restartg */
                 return;
             }
             break;
@@ -96,7 +96,7 @@ static void scang(go_state *st, g *gp)
  * (_Psyscall -> _Pgcstop), wait for the others to stop at a safe point. */
 static void stop_the_world(go_state *st, bool stolen[])
 {
-    sr_store(&st->gcwaiting, 1);
+    sr_atomic_store(&st->gcwaiting, 1);
     for (int i = 0; i < st->nmut; i++) {
         m *mp = &st->ms[i];
         stolen[i] = false;
@@ -105,9 +105,9 @@ static void stop_the_world(go_state *st, bool stolen[])
                 stolen[i] = true;
                 break;
             }
-            if (sr_load(&mp->p_status) == _Pgcstop)
+            if (sr_atomic_load(&mp->p_status) == _Pgcstop)
                 break;
-            if (sr_load(&mp->user->atomicstatus) == _Gdead)
+            if (sr_atomic_load(&mp->user->atomicstatus) == _Gdead)
                 break;
             sr_yield();
         }
@@ -119,29 +119,29 @@ static void stop_the_world(go_state *st, bool stolen[])
  * back in exitsyscall), Ms parked at safe points get theirs back. */
 static void start_the_world(go_state *st, const bool stolen[])
 {
-    sr_store(&st->gcwaiting, 0);
+    sr_atomic_store(&st->gcwaiting, 0);
     for (int i = 0; i < st->nmut; i++) {
         m *mp = &st->ms[i];
         if (stolen[i])
-            sr_store(&mp->p_status, _Pidle);
-        else if (sr_load(&mp->p_status) == _Pgcstop)
-            sr_store(&mp->p_status, _Prunning);
+            sr_atomic_store(&mp->p_status, _Pidle);
+        else if (sr_atomic_load(&mp->p_status) == _Pgcstop)
+            sr_atomic_store(&mp->p_status, _Prunning);
     }
     SR_DETAIL("starts the world");
 }
 
 static void gc_cycle(go_state *st)
 {
-    sr_store(&st->gcphase, _GCmark);
+    sr_atomic_store(&st->gcphase, _GCmark);
     SR_DETAIL("GC cycle begins: mark phase");
     for (int i = 0; i < st->nmut; i++)
         scang(st, st->ms[i].user);
     bool stolen[MAX_MUTATORS];
     stop_the_world(st, stolen);
-    sr_store(&st->gcphase, _GCmarktermination);
+    sr_atomic_store(&st->gcphase, _GCmarktermination);
     for (int i = 0; i < st->nmut; i++)
         scang(st, st->ms[i].user);
-    sr_store(&st->gcphase, _GCoff);
+    sr_atomic_store(&st->gcphase, _GCoff);
     start_the_world(st, stolen);
 }
 

@@ -58,7 +58,7 @@ static void entersyscall(m *mp, g *gp)
     casgstatus(gp, _Grunning, _Gsyscall);
     SR_NOTE("%s enters the cgo call: %s is _Gsyscall (syscallsp=0x%llx)", gp->name, gp->name,
             (unsigned long long)sr_sp());
-    sr_store(&mp->p_status, _Psyscall);
+    sr_atomic_store(&mp->p_status, _Psyscall);
 }
 
 static void exitsyscall(m *mp, g *gp)
@@ -134,11 +134,11 @@ static void gogo(m *mp, g *gp)
  * of _Pgcstop, so the GC can never see a stale "stopped". */
 static void stop_p_if_gc_waits(go_state *st, m *mp)
 {
-    if (!sr_load(&st->gcwaiting))
+    if (!sr_atomic_load(&st->gcwaiting))
         return;
-    sr_store(&mp->p_status, _Pgcstop);
+    sr_atomic_store(&mp->p_status, _Pgcstop);
     SR_DETAIL("gives up its P for stop-the-world");
-    while (sr_load(&mp->p_status) == _Pgcstop)
+    while (sr_atomic_load(&mp->p_status) == _Pgcstop)
         sr_yield();
 }
 
@@ -146,7 +146,7 @@ static void stop_p_if_gc_waits(go_state *st, m *mp)
  * (_Grunnable) and its M waits on g0, as gcstopm does. */
 static void safepoint(go_state *st, m *mp, g *gp)
 {
-    if (!sr_load(&st->gcwaiting))
+    if (!sr_atomic_load(&st->gcwaiting))
         return;
     mcall_to_g0(mp, gp);
     casgstatus(gp, _Grunning, _Grunnable);
@@ -234,6 +234,12 @@ static g *newg(go_state *st, m *mp, bool is_g0, uint32_t bytes)
     gp->hi = sr_stack_hi(gp->stack);
     snprintf(gp->lockname, sizeof gp->lockname, "%s.stackLock", is_g0 ? sname : gp->name);
     gp->stackLock.name = gp->lockname;
+    /* for race reports: the G's fields by their Go names */
+    sr_name(gp->stkbar, sizeof gp->stkbar, "g.stkbar", gp->name);
+    sr_name(&gp->stkbar_len, sizeof gp->stkbar_len, "g.stkbar.len", gp->name);
+    sr_name(&gp->stkbarPos, sizeof gp->stkbarPos, "g.stkbarPos", gp->name);
+    sr_name(&gp->syscallsp, 2 * sizeof(sr_word), "g.syscallsp/pc", gp->name);
+    sr_name(&gp->sched_sp, 2 * sizeof(sr_word), "g.sched", gp->name);
     return gp;
 }
 
