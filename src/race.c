@@ -181,10 +181,10 @@ static void report(exec *e, const void *p, uint64_t stack_addr, access first, ac
     if (p) {
         const race_names *n = name_of(r, p);
         role = n ? n->role : "target state";
+        size_t off = n ? (size_t)((const char *)p - (const char *)n->lo) : 0;
         if (n)
-            snprintf(var, sizeof var, "%s%s%s+0x%llx", n->owner ? n->owner : "",
-                     n->owner ? "." : "", n->role,
-                     (unsigned long long)((const char *)p - (const char *)n->lo));
+            snprintf(var, sizeof var, "%s%s%s%s%.0zx", n->owner ? n->owner : "",
+                     n->owner ? "." : "", n->role, off ? "+0x" : "", off);
         else
             snprintf(var, sizeof var, "state+0x%llx",
                      (unsigned long long)((const char *)p - (const char *)e->state));

@@ -82,9 +82,11 @@ int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn f
             break;
         case T_FINDING:
             f = finding_of(e, r, ev);
+            /* a race's message already names both places */
             snprintf(line, sizeof line, "%s: FINDING (%s): %s%s%s", who,
                      finding_check_name((int)ev->addr), f->message,
-                     f->location[0] ? " in " : "", f->location);
+                     f->location[0] && f->check != CHECK_RACE ? " in " : "",
+                     f->check != CHECK_RACE ? f->location : "");
             break;
         default:
             break;

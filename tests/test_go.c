@@ -188,7 +188,7 @@ static void test_races(void)
             bool race = false;
             for (unsigned k = 0; k < f.r.nreports; k++)
                 race |= f.r.reports[k].check == CHECK_RACE &&
-                        strstr(f.r.reports[k].message, "g.stkbar") &&
+                        strstr(f.r.reports[k].message, "stkbar") &&
                         strstr(f.r.reports[k].message, "gentraceback");
             CHECK(race, "%s seed %llu: no race on the barrier list (%s)", buggy[i],
                   (unsigned long long)seed, f.failed ? f.r.f.message : "nothing");

@@ -235,11 +235,11 @@ static g *newg(go_state *st, m *mp, bool is_g0, uint32_t bytes)
     snprintf(gp->lockname, sizeof gp->lockname, "%s.stackLock", is_g0 ? sname : gp->name);
     gp->stackLock.name = gp->lockname;
     /* for race reports: the G's fields by their Go names */
-    sr_name(gp->stkbar, sizeof gp->stkbar, "g.stkbar", gp->name);
-    sr_name(&gp->stkbar_len, sizeof gp->stkbar_len, "g.stkbar.len", gp->name);
-    sr_name(&gp->stkbarPos, sizeof gp->stkbarPos, "g.stkbarPos", gp->name);
-    sr_name(&gp->syscallsp, 2 * sizeof(sr_word), "g.syscallsp/pc", gp->name);
-    sr_name(&gp->sched_sp, 2 * sizeof(sr_word), "g.sched", gp->name);
+    sr_name(gp->stkbar, sizeof gp->stkbar, "stkbar", gp->name);
+    sr_name(&gp->stkbar_len, sizeof gp->stkbar_len, "len(stkbar)", gp->name);
+    sr_name(&gp->stkbarPos, sizeof gp->stkbarPos, "stkbarPos", gp->name);
+    sr_name(&gp->syscallsp, 2 * sizeof(sr_word), "syscallsp/pc", gp->name);
+    sr_name(&gp->sched_sp, 2 * sizeof(sr_word), "sched", gp->name);
     return gp;
 }
 
