@@ -46,14 +46,10 @@ int cmd_minimize(int argc, char **argv)
     if (!file || !out)
         return run_usage_error("minimize: usage: stackrace minimize FILE -o OUT");
     schedule s;
-    int rc = run_load(file, target, &s);
+    const sr_target *t;
+    int rc = run_load_for_target(file, target, &s, &t);
     if (rc)
         return rc;
-    const sr_target *t = run_target(target ? target : s.target);
-    if (!t) {
-        sched_free(&s);
-        return 2;
-    }
     snprintf(s.target, sizeof s.target, "%s", t->name);
     exec *e = run_new_exec();
     e->race.on = races;

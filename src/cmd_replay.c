@@ -77,14 +77,10 @@ int cmd_replay(int argc, char **argv)
     if (!file)
         return run_usage_error("replay: missing FILE (stackrace replay --help)");
     schedule s;
-    int rc = run_load(file, target, &s);
+    const sr_target *t;
+    int rc = run_load_for_target(file, target, &s, &t);
     if (rc)
         return rc;
-    const sr_target *t = run_target(target ? target : s.target);
-    if (!t) {
-        sched_free(&s);
-        return 2;
-    }
     exec *e = run_new_exec();
     e->race.on = races;
     exec_result r;

@@ -62,6 +62,20 @@ int run_load(const char *path, const char *raw_target, schedule *s)
     return rc;
 }
 
+int run_load_for_target(const char *path, const char *target, schedule *s,
+                        const sr_target **t)
+{
+    int rc = run_load(path, target, s);
+    if (rc)
+        return rc;
+    *t = run_target(target ? target : s->target);
+    if (!*t) {
+        sched_free(s);
+        return 2;
+    }
+    return 0;
+}
+
 bool run_parse_u64(const char *s, uint64_t *out)
 {
     if (!s || *s < '0' || *s > '9') /* no sign, no leading space */

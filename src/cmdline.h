@@ -10,6 +10,9 @@
 /* Loads a schedule file, or with `raw_target` a raw fuzzer input for it.
  * Returns 0, or 2 after printing a one-line error. */
 int run_load(const char *path, const char *raw_target, schedule *s);
+/* run_load, then the target: --target's if given, else the file's. */
+int run_load_for_target(const char *path, const char *target, schedule *s,
+                        const sr_target **t);
 /* Resolves a target name; prints the error and returns NULL if unknown. */
 const sr_target *run_target(const char *name);
 /* Uniform error line: "stackrace: <msg>" on stderr; returns 2. */

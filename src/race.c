@@ -92,11 +92,14 @@ void race_begin(exec *e)
     }
 }
 
-/* The shadow layout depends on the number of actors: settled once setup
- * has spawned them all, at the first checked access. */
-static bool ready(exec *e)
+/* The shadow layout depends on the number of actors, known once setup
+ * has spawned them all: settled at each checked access (cheap when it
+ * holds). False when the detector is off or setup is still running. */
+static bool active(exec *e)
 {
     race *r = &e->race;
+    if (!r->on || e->in_setup)
+        return false;
     uint32_t stride = (uint32_t)(sizeof(shadow_hdr) + sizeof(shadow_read) * (size_t)e->nactors);
     if (stride != r->stride) {
         clear_all(r);
@@ -211,19 +214,23 @@ static void report(exec *e, const void *p, uint64_t stack_addr, access first, ac
 
 /* ---- accesses ---- */
 
+/* Any access races with a last write that is not ordered before it. */
+static void check_last_write(exec *e, shadow_hdr *h, const void *p, uint64_t stack_addr,
+                             access now)
+{
+    if (h->w_actor != NO_ACTOR && h->w_actor != now.actor &&
+        h->w_clk > e->race.vc[now.actor].c[h->w_actor])
+        report(e, p, stack_addr, (access){"write", h->w_where, h->w_actor, h->w_step}, now);
+}
+
 void race_read(exec *e, const void *p, uint64_t stack_addr, const char *where)
 {
-    race *r = &e->race;
-    if (!r->on || e->in_setup || !ready(e))
-        return;
-    shadow_hdr *h = shadow_of(e, p, stack_addr);
+    shadow_hdr *h = active(e) ? shadow_of(e, p, stack_addr) : NULL;
     if (!h)
         return;
     unsigned t = (unsigned)e->cur->id;
-    const race_vc *vc = &r->vc[t];
-    if (h->w_actor != NO_ACTOR && h->w_actor != t && h->w_clk > vc->c[h->w_actor])
-        report(e, p, stack_addr, (access){"write", h->w_where, h->w_actor, h->w_step},
-               (access){"read", where, t, (uint32_t)e->steps});
+    const race_vc *vc = &e->race.vc[t];
+    check_last_write(e, h, p, stack_addr, (access){"read", where, t, (uint32_t)e->steps});
     shadow_read *rd = &reads_of(h)[t];
     rd->clk = vc->c[t];
     rd->step = (uint32_t)e->steps;
@@ -232,17 +239,13 @@ void race_read(exec *e, const void *p, uint64_t stack_addr, const char *where)
 
 void race_write(exec *e, const void *p, uint64_t stack_addr, const char *where)
 {
-    race *r = &e->race;
-    if (!r->on || e->in_setup || !ready(e))
-        return;
-    shadow_hdr *h = shadow_of(e, p, stack_addr);
+    shadow_hdr *h = active(e) ? shadow_of(e, p, stack_addr) : NULL;
     if (!h)
         return;
     unsigned t = (unsigned)e->cur->id;
-    const race_vc *vc = &r->vc[t];
+    const race_vc *vc = &e->race.vc[t];
     access now = {"write", where, t, (uint32_t)e->steps};
-    if (h->w_actor != NO_ACTOR && h->w_actor != t && h->w_clk > vc->c[h->w_actor])
-        report(e, p, stack_addr, (access){"write", h->w_where, h->w_actor, h->w_step}, now);
+    check_last_write(e, h, p, stack_addr, now);
     shadow_read *rd = reads_of(h);
     for (unsigned u = 0; u < (unsigned)e->nactors; u++) {
         if (u != t && rd[u].clk && rd[u].clk > vc->c[u])
@@ -280,7 +283,7 @@ static race_vc *sync_of(exec *e, const void *p)
 
 void race_acquire(exec *e, const void *p)
 {
-    if (!e->race.on || e->in_setup || !ready(e))
+    if (!active(e))
         return;
     race_vc *s = sync_of(e, p);
     if (s)
@@ -289,7 +292,7 @@ void race_acquire(exec *e, const void *p)
 
 void race_release(exec *e, const void *p)
 {
-    if (!e->race.on || e->in_setup || !ready(e))
+    if (!active(e))
         return;
     race_vc *s = sync_of(e, p);
     race_vc *vc = &e->race.vc[e->cur->id];
