@@ -1,6 +1,8 @@
 /*
  * fuzz_target.c — the fuzzer entry point, built once per registered target
- * (CMake defines STACKRACE_FUZZ_TARGET to the target's name).
+ * (CMake defines STACKRACE_FUZZ_TARGET to the target's name), for libFuzzer
+ * (LLVMFuzzerTestOneInput) and for AFL++ in persistent mode with
+ * shared-memory test cases (main below, when afl-clang-fast compiles it).
  *
  * The fuzzer's bytes are the schedule: the first bytes draw the scenario,
  * the rest are decisions (docs/engine.md), so any input is a valid
@@ -12,8 +14,10 @@
  * libFuzzer's extra counters (feedback.h); STACKRACE_FUZZ_NO_FEEDBACK=1
  * turns them off, to measure what they are worth.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h> /* read(), in AFL++'s test-case macros */
 
 #include "registry.h"
 #include "run.h"
@@ -23,7 +27,9 @@
 #endif
 
 #define FEATURE_MAP (1u << 14)
+#ifndef __AFL_FUZZ_TESTCASE_LEN
 __attribute__((section("__libfuzzer_extra_counters"))) static uint8_t features[FEATURE_MAP];
+#endif
 
 static exec *e;
 static const sr_target *t;
@@ -36,6 +42,31 @@ static void report_findings(void)
         fprintf(stderr, "stackrace fuzz %s: %lu findings\n", STACKRACE_FUZZ_TARGET, findings);
 }
 
+#ifdef __AFL_FUZZ_TESTCASE_LEN
+/* AFL++: the features go into AFL's own coverage map, shared with the
+ * edges. It is looked up at run time (the executable exports its symbols):
+ * code compiled by afl-clang-fast cannot declare __afl_area_ptr itself. */
+static void use_feature_map(exec *x)
+{
+    uint8_t **area = dlsym(RTLD_DEFAULT, "__afl_area_ptr");
+    uint32_t *size = dlsym(RTLD_DEFAULT, "__afl_map_size");
+    if (!area || !*area || !size || *size < 2)
+        return;
+    uint32_t mask = 1;
+    while (mask * 2 <= *size)
+        mask *= 2;
+    x->fb.counters = *area;
+    x->fb.mask = mask - 1;
+}
+#else
+/* libFuzzer: its extra counters. */
+static void use_feature_map(exec *x)
+{
+    x->fb.counters = features;
+    x->fb.mask = FEATURE_MAP - 1;
+}
+#endif
+
 static void init(void)
 {
     t = registry_find(STACKRACE_FUZZ_TARGET);
@@ -46,10 +77,8 @@ static void init(void)
     e = run_new_exec();
     e->race.on = true; /* races are findings for fuzzers too */
     const char *s = getenv("STACKRACE_FUZZ_NO_FEEDBACK");
-    if (!(s && *s == '1')) {
-        e->fb.counters = features;
-        e->fb.mask = FEATURE_MAP - 1;
-    }
+    if (!(s && *s == '1'))
+        use_feature_map(e);
     s = getenv("STACKRACE_FUZZ_NO_ABORT");
     no_abort = s && *s == '1';
     atexit(report_findings);
@@ -74,3 +103,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
+
+#ifdef __AFL_FUZZ_TESTCASE_LEN
+__AFL_FUZZ_INIT();
+
+int main(void)
+{
+    __AFL_INIT(); /* deferred fork server: the engine's set-up is done once */
+    unsigned char *buf = __AFL_FUZZ_TESTCASE_BUF;
+    while (__AFL_LOOP(100000)) {
+        int len = __AFL_FUZZ_TESTCASE_LEN;
+        LLVMFuzzerTestOneInput(buf, (size_t)len);
+    }
+    return 0;
+}
+#endif
