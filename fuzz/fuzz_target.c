@@ -9,8 +9,9 @@
  * execution and every crash file is a reproducer that
  * `stackrace replay --target T FILE` narrates. A finding aborts, so the
  * fuzzer keeps the input; STACKRACE_FUZZ_NO_ABORT=1 (smoke tests) counts
- * findings instead. Data races (check 5) are findings too. The engine
- * counts interleaving features into
+ * findings instead. STACKRACE_FUZZ_RACES=1 runs the race detector too
+ * (check 5): its reports are findings then. The engine counts interleaving
+ * features into
  * libFuzzer's extra counters (feedback.h); STACKRACE_FUZZ_NO_FEEDBACK=1
  * turns them off, to measure what they are worth.
  */
@@ -75,8 +76,9 @@ static void init(void)
         exit(2);
     }
     e = run_new_exec();
-    e->race.on = true; /* races are findings for fuzzers too */
-    const char *s = getenv("STACKRACE_FUZZ_NO_FEEDBACK");
+    const char *s = getenv("STACKRACE_FUZZ_RACES");
+    e->race.on = s && *s == '1';
+    s = getenv("STACKRACE_FUZZ_NO_FEEDBACK");
     if (!(s && *s == '1'))
         use_feature_map(e);
     s = getenv("STACKRACE_FUZZ_NO_ABORT");

@@ -40,6 +40,20 @@ static void print_json(const exec *e, const exec_result *r, const char *sig)
     report_json_string(stdout, r->f.actor);
     printf(",\"detail\":");
     report_json_string(stdout, r->f.detail);
+    printf(",\"findings\":[");
+    for (unsigned i = 0; i < r->nreports + (r->fatal ? 1u : 0u); i++) {
+        const finding *f = i < r->nreports ? &r->reports[i] : &r->f;
+        char s2[64];
+        finding_signature(f, e->target->name, s2, sizeof s2);
+        printf(i ? ",{\"signature\":" : "{\"signature\":");
+        report_json_string(stdout, s2);
+        printf(",\"check\":");
+        report_json_string(stdout, finding_check_name(f->check));
+        printf(",\"message\":");
+        report_json_string(stdout, f->message);
+        printf("}");
+    }
+    printf("]");
     printf(",\"steps\":%llu,\"trace_hash\":\"%016llx\",\"signals\":%llu,"
            "\"walks_complete\":%llu,\"walks_declined\":%llu,\"switches\":%llu,"
            "\"returns\":%llu,\"trampoline_hits\":%llu}\n",
