@@ -43,7 +43,7 @@ typedef struct race_vc {
 
 typedef struct race_names {
     const void *lo, *hi;  /* a named range of the target state */
-    const char *role;     /* "stkbar": what the signature uses */
+    const char *role;     /* "next": what the signature uses */
     const char *owner;    /* "G1": what the narrative adds */
 } race_names;
 

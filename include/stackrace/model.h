@@ -160,7 +160,7 @@ void sr_atomic_store(sr_word *p, sr_word v);
 /* Atomic compare-and-swap; returns true and stores `new` if *p == old. */
 bool sr_cas(sr_word *p, sr_word old, sr_word new_value);
 /* Names a range of the target state for race reports: `role` (e.g.
- * "stkbarPos") is what the finding's signature uses, `owner` (e.g. "G1")
+ * "queue.next") is what the finding's signature uses, `owner` (e.g. "T1")
  * what the narrative adds. Only from setup; the strings must outlive the
  * execution. */
 void sr_name(const void *p, size_t size, const char *role, const char *owner);
