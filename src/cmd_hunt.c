@@ -2,6 +2,12 @@
  * cmd_hunt.c — `stackrace hunt`: run a strategy against a target until a
  * finding, a time or execution budget, or (with --keep-going) the budget.
  *
+ * Stop rule: a fatal finding (one that ended its execution) ends the hunt
+ * unless --keep-going; a data race does not end its execution, so it does
+ * not end the hunt either: it is saved and told as it is found, and the hunt
+ * goes on to what the race leads to (or to its budget). That is how the race
+ * detector can stay on by default without hiding the crash it explains.
+ *
  * Execution i of a hunt uses the seed mix(seed, i), whichever job runs it,
  * so a hunt's executions do not depend on --jobs. Each job is an OS thread
  * with its own engine. A finding is saved as the strategy's recording (the
@@ -31,6 +37,9 @@ typedef struct hunt_finding {
     char path[4096];
     char minimized[4200]; /* empty if minimization failed or ran out of time */
     finding f;
+    bool fatal;           /* it ended its execution (else a data race) */
+    uint64_t execs;       /* executions run when it was found, all jobs */
+    double seconds;       /* since the hunt started */
 } hunt_finding;
 
 typedef struct hunt {
@@ -44,7 +53,8 @@ typedef struct hunt {
     int jobs;
     const char *out_dir;
     bool keep_going, json, quiet;
-    bool races;                /* check 5, the race detector */
+    bool races;                /* check 5, the race detector (default on) */
+    bool ended;                /* a fatal finding ended the hunt */
 
     uint64_t pct_steps;        /* PCT's fixed estimate of an execution's length */
     double minimize_seconds;   /* budget for minimizing each finding */
@@ -56,8 +66,9 @@ typedef struct hunt {
     pthread_mutex_t mu;
     hunt_finding findings[MAX_FINDINGS];
     int nfindings;
-    uint64_t first_execs;
-    double first_seconds;
+    uint64_t first_execs, first_fatal_execs;
+    double first_seconds, first_fatal_seconds;
+    int nfatal;
     int error; /* 2 if a finding could not be written */
 } hunt;
 
@@ -72,8 +83,8 @@ static void clear_progress(const hunt *h)
         fputs("\r\033[K", stderr);
 }
 
-/* Minimizes the finding into DIR/<signature>.min.sched. Called with h->mu
- * held, after the finding itself is saved. */
+/* Minimizes the finding into DIR/<signature>.min.sched, after the finding
+ * itself is saved: a fatal one with h->mu held, races when the jobs are done. */
 static void minimize_finding(hunt *h, hunt_finding *hf, const schedule *found, exec *e)
 {
     schedule small = *found;
@@ -88,6 +99,41 @@ static void minimize_finding(hunt *h, hunt_finding *hf, const schedule *found, e
         sched_write_file(path, &small, err, sizeof err) == 0)
         snprintf(hf->minimized, sizeof hf->minimized, "%s", path);
     sched_free(&small);
+}
+
+/* A finding that did not end its execution (a data race): its detail names
+ * both accesses, which is most of its story; the narrative is a replay away.
+ * Told short so that the story of what it leads to stays readable. */
+static void report_race(hunt *h, const hunt_finding *hf, uint64_t execs, double secs)
+{
+    clear_progress(h);
+    printf("finding: %s after %llu execs (%.2f s): %s\n", hf->signature,
+           (unsigned long long)execs, secs, hf->f.message);
+    printf("  %s\n", hf->f.detail);
+    printf("  replay: stackrace replay %s --narrative\n\n", hf->path);
+    fflush(stdout);
+}
+
+/* Minimizes the races the hunt found (see on_finding), from their files. */
+static void minimize_races(hunt *h)
+{
+    exec *e = run_new_exec();
+    e->race.on = true;
+    for (int i = 0; i < h->nfindings; i++) {
+        hunt_finding *hf = &h->findings[i];
+        uint8_t *buf;
+        size_t len;
+        schedule s;
+        char err[256];
+        if (hf->fatal || sched_read_file(hf->path, &buf, &len, err, sizeof err) != 0)
+            continue;
+        if (sched_parse(buf, len, &s, err, sizeof err) == 0) {
+            minimize_finding(h, hf, &s, e);
+            sched_free(&s);
+        }
+        free(buf);
+    }
+    run_free_exec(e);
 }
 
 /* Prints the finding and the narrative of its smallest schedule. */
@@ -123,7 +169,8 @@ static void report_finding(hunt *h, const hunt_finding *hf, const schedule *foun
     free(buf);
 }
 
-static void on_finding(hunt *h, exec *e, const finding *f)
+/* fatal: f ended its execution (else it is a report, a data race). */
+static void on_finding(hunt *h, exec *e, const finding *f, bool fatal)
 {
     double secs = run_now() - h->start;
     char sig[64];
@@ -134,7 +181,7 @@ static void on_finding(hunt *h, exec *e, const finding *f)
             pthread_mutex_unlock(&h->mu);
             return;
         }
-    if (h->nfindings == MAX_FINDINGS || (!h->keep_going && h->nfindings > 0)) {
+    if (h->nfindings == MAX_FINDINGS || h->ended) {
         pthread_mutex_unlock(&h->mu);
         return;
     }
@@ -158,9 +205,20 @@ static void on_finding(hunt *h, exec *e, const finding *f)
         return;
     }
     uint64_t execs = atomic_load(&h->execs); /* executions run so far, all jobs */
+    hf->fatal = fatal;
+    hf->execs = execs;
+    hf->seconds = secs;
     if (h->nfindings == 1) {
         h->first_execs = execs;
         h->first_seconds = secs;
+    }
+    if (fatal && h->nfatal++ == 0) {
+        h->first_fatal_execs = execs;
+        h->first_fatal_seconds = secs;
+    }
+    if (fatal && !h->keep_going) {
+        h->ended = true; /* before minimizing: other jobs' findings come too late */
+        atomic_store(&h->stop, true);
     }
     /* the saved bytes must replay to the same finding */
     exec *replay = run_new_exec();
@@ -178,12 +236,16 @@ static void on_finding(hunt *h, exec *e, const finding *f)
                         "(got %s)\n", hf->path, rr.failed ? sig2 : "no finding");
         h->error = 2;
     }
-    minimize_finding(h, hf, &s, replay);
-    if (!h->json)
+    /* a race is minimized when the hunt is over: minimizing takes up to
+     * --minimize's budget, and the search for what it leads to must not
+     * wait (nor must the time to the first fatal finding include it) */
+    if (fatal)
+        minimize_finding(h, hf, &s, replay);
+    if (!h->json && fatal)
         report_finding(h, hf, &s, replay, execs, secs);
+    else if (!h->json)
+        report_race(h, hf, execs, secs);
     run_free_exec(replay);
-    if (!h->keep_going)
-        atomic_store(&h->stop, true);
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -240,10 +302,11 @@ static void *job_main(void *arg)
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&h->walks_unjudged, r.stats.walks_unjudged,
                                   memory_order_relaxed);
-        if (r.fatal)
-            on_finding(h, e, &r.f);
+        /* in the order they happened: the races, then what ended the execution */
         for (unsigned k = 0; k < r.nreports; k++)
-            on_finding(h, e, &r.reports[k]);
+            on_finding(h, e, &r.reports[k], false);
+        if (r.fatal)
+            on_finding(h, e, &r.f, true);
         if (h->time_limit > 0 && run_now() - h->start >= h->time_limit)
             atomic_store(&h->stop, true);
     }
@@ -286,6 +349,12 @@ static void print_json(hunt *h, double secs)
                (unsigned long long)h->first_execs, h->first_seconds);
     else
         printf(",\"first_finding_execs\":null,\"first_finding_seconds\":null");
+    if (h->nfatal)
+        printf(",\"first_fatal_execs\":%llu,\"first_fatal_seconds\":%.4f",
+               (unsigned long long)h->first_fatal_execs, h->first_fatal_seconds);
+    else
+        printf(",\"first_fatal_execs\":null,\"first_fatal_seconds\":null");
+    printf(",\"races\":%s", h->races ? "true" : "false");
     printf(",\"minimized\":");
     if (first && first->minimized[0]) report_json_string(stdout, first->minimized);
     else printf("null");
@@ -306,6 +375,11 @@ static void print_json(hunt *h, double secs)
         report_json_string(stdout, h->findings[i].f.location);
         printf(",\"signature\":");
         report_json_string(stdout, h->findings[i].signature);
+        printf(",\"detail\":");
+        report_json_string(stdout, h->findings[i].f.detail);
+        printf(",\"fatal\":%s,\"execs\":%llu,\"seconds\":%.4f",
+               h->findings[i].fatal ? "true" : "false",
+               (unsigned long long)h->findings[i].execs, h->findings[i].seconds);
         printf(",\"file\":");
         report_json_string(stdout, h->findings[i].path);
         printf(",\"minimized\":");
@@ -319,9 +393,12 @@ static void print_json(hunt *h, double secs)
 static const char HUNT_HELP[] =
     "usage: stackrace hunt TARGET [options]\n"
     "\n"
-    "Runs executions of TARGET under a scheduling strategy until the first finding\n"
-    "(or, with --keep-going, until the budget), writing each finding atomically to\n"
-    "DIR/<signature>.sched and printing its narrative and the replay command.\n"
+    "Runs executions of TARGET under a scheduling strategy until the first fatal\n"
+    "finding (or, with --keep-going, until the budget), writing each finding\n"
+    "atomically to DIR/<signature>.sched and printing its narrative and the replay\n"
+    "command. The happens-before race detector (check 5) is on: a data race is\n"
+    "written and printed as it is found, with both accesses, but does not end its\n"
+    "execution or the hunt, so what it leads to is found too.\n"
     "\n"
     "options:\n"
     "  --strategy random|pct   scheduling strategy (default random)\n"
@@ -333,8 +410,7 @@ static const char HUNT_HELP[] =
     "  --out DIR               where findings go (default ./findings)\n"
     "  --keep-going            continue after a finding; one file per signature\n"
     "  --json                  print one JSON object at the end instead of text\n"
-    "  --races                 also run the happens-before race detector (check 5);\n"
-    "                          a data race is reported without ending its execution\n"
+    "  --no-races              turn the race detector off (faster; no data-race findings)\n"
     "scenario (default: the target's):\n"
     "  --mutators N            mutator actors (1..8)\n"
     "  --program-len N         operations in each mutator's program\n"
@@ -374,6 +450,19 @@ static int parse_scenario_flag(const char *flag, const char *val, sr_scenario *s
     return 0;
 }
 
+static bool takes_value(const char *flag)
+{
+    static const char *const flags[] = {
+        "--strategy", "--depth", "--seed", "--time", "--execs", "--jobs", "--out",
+        "--mutators", "--program-len", "--scan-rate", "--signal-rate", "--switch-rate",
+        "--barrier-spacing", "--delivery", "--max-steps",
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (!strcmp(flag, flags[i]))
+            return true;
+    return false;
+}
+
 int cmd_hunt(int argc, char **argv)
 {
     hunt *h = calloc(1, sizeof *h);
@@ -385,6 +474,7 @@ int cmd_hunt(int argc, char **argv)
     h->jobs = 1;
     h->out_dir = "findings";
     h->minimize_seconds = 10;
+    h->races = true;
     h->seed = rng_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
     h->seed &= 0xffffffffull;
     bool have_time = false;
@@ -401,7 +491,7 @@ int cmd_hunt(int argc, char **argv)
         if (argv[i][0] != '-' && !target)
             target = argv[i];
         else if (argv[i][0] == '-' && strcmp(argv[i], "--keep-going") &&
-                 strcmp(argv[i], "--json") && strcmp(argv[i], "--races"))
+                 strcmp(argv[i], "--json") && strcmp(argv[i], "--no-races"))
             i++; /* skip the flag's value */
     }
     if (!target) {
@@ -423,9 +513,14 @@ int cmd_hunt(int argc, char **argv)
         }
         if (!strcmp(a, "--keep-going")) { h->keep_going = true; continue; }
         if (!strcmp(a, "--json")) { h->json = true; continue; }
-        if (!strcmp(a, "--races")) { h->races = true; continue; }
+        if (!strcmp(a, "--no-races")) { h->races = false; continue; }
         i++;
-        if (!v) { rc = run_usage_error("hunt: %s needs a value", a); break; }
+        if (!v) {
+            rc = takes_value(a) ? run_usage_error("hunt: %s needs a value", a)
+                                : run_usage_error("hunt: unknown option '%s' (stackrace hunt "
+                                                  "--help)", a);
+            break;
+        }
         if (!strcmp(a, "--strategy")) {
             if (!strcmp(v, "random")) h->mode = DEC_RANDOM;
             else if (!strcmp(v, "pct")) h->mode = DEC_PCT;
@@ -527,7 +622,8 @@ int cmd_hunt(int argc, char **argv)
     for (int i = 0; i < started; i++)
         pthread_join(jobs[i].thread, NULL);
     free(jobs);
-    double secs = run_now() - h->start;
+    double secs = run_now() - h->start; /* the search, not the minimization after it */
+    minimize_races(h);
     clear_progress(h);
     if (h->json) {
         print_json(h, secs);

@@ -5,13 +5,13 @@
 #include "cmdline.h"
 
 static const char MINIMIZE_HELP[] =
-    "usage: stackrace minimize FILE -o OUT [--target T] [--time SEC] [--races]\n"
+    "usage: stackrace minimize FILE -o OUT [--target T] [--time SEC] [--no-races]\n"
     "\n"
     "Shrinks the failing schedule in FILE to the fewest decisions (context\n"
     "switches, signals, program choices) that still fail with the same signature,\n"
     "and writes it to OUT. --time SEC stops shrinking after SEC seconds and keeps\n"
-    "the smallest schedule found so far (default: no limit). --races runs the race\n"
-    "detector too, to minimize a data-race finding.\n"
+    "the smallest schedule found so far (default: no limit). The race detector runs\n"
+    "unless --no-races (then a data-race finding does not fail).\n"
     "\n"
     "exit status: 0 written, 1 FILE does not fail, 2 on bad input\n";
 
@@ -19,7 +19,7 @@ int cmd_minimize(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL, *target = NULL;
     double seconds = 0;
-    bool races = false;
+    bool races = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -29,8 +29,8 @@ int cmd_minimize(int argc, char **argv)
             if (i + 1 >= argc)
                 return run_usage_error("minimize: %s needs a value", a);
             *(!strcmp(a, "-o") ? &out : &target) = argv[++i];
-        } else if (!strcmp(a, "--races")) {
-            races = true;
+        } else if (!strcmp(a, "--no-races")) {
+            races = false;
         } else if (!strcmp(a, "--time")) {
             if (i + 1 >= argc || !run_parse_seconds(argv[i + 1], &seconds))
                 return run_usage_error("minimize: --time needs a positive number of seconds");

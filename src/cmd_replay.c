@@ -12,14 +12,15 @@
 
 static const char REPLAY_HELP[] =
     "usage: stackrace replay FILE [--narrative|--trace|--json|--svg OUT.svg] [--target T]\n"
-    "                             [--races]\n"
+    "                             [--no-races]\n"
     "\n"
     "Replays the schedule in FILE exactly and reports what happened: by default a\n"
     "summary line; --narrative the numbered story; --trace every event; --json a\n"
     "machine-readable object; --svg a swimlane timeline written to OUT.svg.\n"
     "--target T replays against another target (e.g. a fixed variant), and lets\n"
     "FILE be a raw fuzzer input (its bytes are the schedule, scenario included).\n"
-    "--races also runs the race detector (check 5); the execution is the same.\n"
+    "The race detector (check 5) runs unless --no-races; either way the execution\n"
+    "is the same, only data-race findings come and go.\n"
     "\n"
     "exit status: 1 if the execution fails a check, 0 if not, 2 on bad input\n";
 
@@ -66,7 +67,7 @@ static void print_json(const exec *e, const exec_result *r, const char *sig)
 int cmd_replay(int argc, char **argv)
 {
     const char *file = NULL, *target = NULL, *svg = NULL;
-    bool races = false;
+    bool races = true;
     enum { SUMMARY, NARRATIVE, TRACE, JSON } mode = SUMMARY;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -76,7 +77,7 @@ int cmd_replay(int argc, char **argv)
         } else if (!strcmp(a, "--narrative")) mode = NARRATIVE;
         else if (!strcmp(a, "--trace")) mode = TRACE;
         else if (!strcmp(a, "--json")) mode = JSON;
-        else if (!strcmp(a, "--races")) races = true;
+        else if (!strcmp(a, "--no-races")) races = false;
         else if (!strcmp(a, "--svg") || !strcmp(a, "--target")) {
             if (i + 1 >= argc)
                 return run_usage_error("replay: %s needs a value", a);

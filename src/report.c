@@ -56,7 +56,7 @@ static bool is_step(unsigned kind)
 
 int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn fn, void *ctx)
 {
-    char display[MAX_ACTORS][32];
+    char display[MAX_ACTORS][32] = {{0}};
     init_display(e, display);
     int n = 0;
     char line[640], sym[64];
@@ -107,7 +107,9 @@ int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn f
 typedef struct text_ctx {
     FILE *out;
     const exec *e;
-    const char (*display)[32];
+    /* a copy, not a pointer: the last "…" line is printed after
+     * report_narrative_lines (whose array it is) has returned */
+    char display[MAX_ACTORS][32];
     uint64_t quiet[MAX_ACTORS];
     uint64_t total;
 } text_ctx;
@@ -116,7 +118,7 @@ static void text_line(void *p, int num, const char *line, const trace_ev *ev,
                       const char (*display)[32])
 {
     text_ctx *c = p;
-    c->display = display;
+    memcpy(c->display, display, sizeof c->display);
     if (num < 0) {
         c->quiet[ev->actor]++;
         c->total++;
@@ -133,8 +135,7 @@ void report_narrative(FILE *out, const exec *e, const exec_result *r)
 {
     text_ctx c = {.out = out, .e = e};
     report_narrative_lines(e, r, text_line, &c);
-    if (c.display)
-        flush_quiet(out, e, c.display, c.quiet, &c.total);
+    flush_quiet(out, e, (const char (*)[32])c.display, c.quiet, &c.total);
     if (e->tr.dropped)
         fprintf(out, "     (the trace kept %zu events; %llu more were not recorded)\n", e->tr.n,
                 (unsigned long long)e->tr.dropped);

@@ -192,6 +192,7 @@ usage_error "hunt --seed ' 1'" "${H[@]}" --seed ' 1' --execs 10
 usage_error "hunt --out naming a regular file" hunt "$BUGGY" --out "$SCRATCH/not-a-dir" --execs 10
 usage_error "hunt with an unknown flag" "${H[@]}" --bogus 1 --execs 10
 usage_error "hunt with an unknown valueless flag" "${H[@]}" --execs 10 --bogus
+stderr_has "unknown option" "hunt with an unknown valueless flag"
 usage_error "hunt --execs missing its value" "${H[@]}" --execs
 usage_error "hunt --seed missing its value" "${H[@]}" --execs 10 --seed
 usage_error "hunt with a stray argument" "${H[@]}" --execs 10 extra
@@ -369,6 +370,61 @@ for f in fs:
 assert len({f["signature"] for f in fs}) == len(fs), "duplicate signatures"
 EOF
 ok "hunt $BUGGY --keep-going -> 1, $(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["findings"]))' <"$OUT") finding(s), all on disk"
+
+# ---------------------------------------------------------------- races
+
+# The race detector is on by default: the seed's unlocked traceback races
+# with the GC on the barrier list; the races are findings that do not end
+# the hunt, which goes on to the fatal one and stops there.
+python3 - "$SCRATCH/hunt1.json" <<'EOF' || fail "hunt $BUGGY --seed 1: races or stop rule wrong (see $SCRATCH/hunt1.json)"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["races"] is True
+fs = j["findings"]
+races = [f for f in fs if f["check"] == "data-race"]
+assert any("stkbar" in f["message"] and "gentraceback" in f["message"] for f in races), fs
+assert all(not f["fatal"] and "unordered" in f["detail"] for f in races), races
+assert fs[-1]["fatal"] and fs[-1]["check"] == "target-assert", fs[-1]
+assert sum(f["fatal"] for f in fs) == 1, "the hunt went on after its fatal finding"
+assert j["first_fatal_seconds"] is not None and j["first_fatal_execs"] >= j["first_finding_execs"]
+EOF
+ok "hunt $BUGGY: races on the barrier list reported as found; the hunt stops at the fatal finding"
+
+run hunt "$BUGGY" --seed 1 --execs 100000 --out "$SCRATCH/hunt-norace" --json --no-races
+expect_rc 1 "hunt $BUGGY --no-races"
+python3 - "$OUT" <<'EOF' || fail "hunt --no-races: data races reported anyway"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["races"] is False
+assert [f["check"] for f in j["findings"]] == ["target-assert"], j["findings"]
+EOF
+ok "hunt $BUGGY --no-races: only the fatal finding"
+
+# has_sig JSON_FILE SIGNATURE: the replay's findings include SIGNATURE
+has_sig() {
+    python3 -c 'import json,sys; sys.exit(sys.argv[2] not in [f["signature"] for f in json.load(open(sys.argv[1]))["findings"]])' "$1" "$2"
+}
+RACE=$(python3 -c 'import json,sys; print([f["file"] for f in json.load(open(sys.argv[1]))["findings"] if f["check"] == "data-race"][0])' "$SCRATCH/hunt1.json")
+RSIG=$(basename "$RACE" .sched)
+run replay "$RACE" --json
+has_sig "$OUT" "$RSIG" || fail "replay of $RSIG: the race did not come back"
+HASH=$(json_get "$OUT" trace_hash)
+run replay "$RACE" --json --no-races
+python3 -c 'import json,sys; sys.exit(any(f["check"] == "data-race" for f in json.load(open(sys.argv[1]))["findings"]))' "$OUT" ||
+    fail "replay --no-races of $RSIG: a data race was reported"
+[[ $(json_get "$OUT" trace_hash) == "$HASH" ]] || fail "replay --no-races of $RSIG: another execution (trace hash)"
+ok "replay of a race finding: the race comes back; --no-races: gone, same trace hash"
+run replay "$RACE" --narrative
+grep -q "FINDING (data-race): " "$OUT" || fail "replay --narrative of $RSIG: no data-race step"
+grep -Eq "^ +[^ ].* by .* at step [0-9]+ in .*; .* by .* at step [0-9]+ in .*, unordered" "$OUT" ||
+    fail "replay --narrative of $RSIG: the race's two accesses are not told"
+ok "replay --narrative tells the race with both accesses (actor, step, function)"
+run minimize "$RACE" -o "$SCRATCH/race-min.sched"
+expect_rc 0 "minimize of a race finding"
+run replay "$SCRATCH/race-min.sched" --json
+expect_rc 1 "replay of the minimized race finding"
+usage_error "hunt --races (races are on by default)" hunt "$BUGGY" --execs 10 --races
+stderr_has "unknown option" "hunt --races"
 
 # ---------------------------------------------------------------- raw inputs
 

@@ -11,17 +11,15 @@ for tdir in "$dir"/*/; do
     fixed=$(cat "$tdir/fixed-by")
     for f in "$tdir"*.sched; do
         sig=$(basename "$f" .sched)
-        flags=()
-        [[ $sig == data-race-* ]] && flags=(--races)
         set +e
-        out=$("$sr" replay "$f" --json "${flags[@]}")
+        out=$("$sr" replay "$f" --json)
         rc=$?
         set -e
         [[ $rc -eq 1 ]] || { echo "FAIL $f: replay exited $rc, expected 1"; exit 1; }
         python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if sys.argv[2] in [f["signature"] for f in d["findings"]] else 1)' "$out" "$sig" ||
             { echo "FAIL $f: $sig did not come back: $out"; exit 1; }
         set +e
-        "$sr" replay "$f" --target "$fixed" "${flags[@]}" >/dev/null
+        "$sr" replay "$f" --target "$fixed" >/dev/null
         rc=$?
         set -e
         [[ $rc -eq 0 ]] || { echo "FAIL $f: replay against $fixed exited $rc, expected 0"; exit 1; }
