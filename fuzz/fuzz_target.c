@@ -44,20 +44,42 @@ static void report_findings(void)
 }
 
 #ifdef __AFL_FUZZ_TESTCASE_LEN
-/* AFL++: the features go into AFL's own coverage map, shared with the
- * edges. It is looked up at run time (the executable exports its symbols):
- * code compiled by afl-clang-fast cannot declare __afl_area_ptr itself. */
+/* AFL++: the features go into AFL's own coverage map, in slots of their
+ * own. Both of AFL++'s instrumentations number the edges 1..__afl_final_loc
+ * (afl-clang-lto at link time, stored by a priority-0 constructor;
+ * afl-clang-fast in __sanitizer_cov_trace_pc_guard_init, a priority-2
+ * sancov constructor, counting up from the current value), and the map is
+ * made __afl_final_loc + 1 slots long when its shared memory is set up, in
+ * a priority-3 constructor (afl-compiler-rt.o.c, __afl_auto_early, AFL++
+ * 4.04c). Raising __afl_final_loc at priority 2 therefore reserves slots
+ * that no edge uses, before or after sancov's numbering; without them the
+ * features would land on the edges' counters (the map is exactly as long as
+ * the edges) and blur both. The symbols are looked up at run time (the
+ * executable exports them): code compiled by afl-clang-fast cannot declare
+ * them itself. */
+#define FEATURE_SLOTS (1u << 13)
+static uint32_t feature_base; /* 0: no slots reserved */
+
+__attribute__((constructor(2))) static void reserve_feature_slots(void)
+{
+    uint32_t *final_loc = dlsym(RTLD_DEFAULT, "__afl_final_loc");
+    if (!final_loc)
+        return;
+    feature_base = *final_loc + 1;
+    *final_loc += FEATURE_SLOTS;
+}
+
 static void use_feature_map(exec *x)
 {
     uint8_t **area = dlsym(RTLD_DEFAULT, "__afl_area_ptr");
     uint32_t *size = dlsym(RTLD_DEFAULT, "__afl_map_size");
-    if (!area || !*area || !size || *size < 2)
-        return;
-    uint32_t mask = 1;
-    while (mask * 2 <= *size)
-        mask *= 2;
-    x->fb.counters = *area;
-    x->fb.mask = mask - 1;
+    if (!feature_base || !area || !*area || !size || *size < feature_base + FEATURE_SLOTS)
+        return; /* no slots of our own: no features rather than blurred edges */
+    x->fb.counters = *area + feature_base;
+    x->fb.mask = FEATURE_SLOTS - 1;
+    if (getenv("AFL_DEBUG")) /* AFL++'s own debug switch; the map test reads this */
+        fprintf(stderr, "stackrace: interleaving features in AFL map slots [%u, %u)\n",
+                feature_base, feature_base + FEATURE_SLOTS);
 }
 #else
 /* libFuzzer: its extra counters. */
