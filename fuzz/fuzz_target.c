@@ -1,6 +1,8 @@
 /*
- * fuzz_target.c — the fuzzer entry point, built once per registered target
- * (CMake defines STACKRACE_FUZZ_TARGET to the target's name), for libFuzzer
+ * fuzz_target.c — the fuzzer entry point, built once per built-in target
+ * (CMake defines STACKRACE_FUZZ_TARGET to the target's name) and once as
+ * fuzz_plugin, for any plug-in's target (STACKRACE_PLUGIN, STACKRACE_TARGET
+ * in the environment), for libFuzzer
  * (LLVMFuzzerTestOneInput) and for AFL++ in persistent mode with
  * shared-memory test cases (main below, when afl-clang-fast compiles it).
  *
@@ -20,11 +22,11 @@
 #include <stdlib.h>
 #include <unistd.h> /* read(), in AFL++'s test-case macros */
 
+#include "plugin.h"
 #include "registry.h"
 #include "run.h"
-
-#ifndef STACKRACE_FUZZ_TARGET
-#error "STACKRACE_FUZZ_TARGET must name the target"
+#ifdef STACKRACE_FUZZ_TARGET
+#include "builtin.h"
 #endif
 
 #define FEATURE_MAP (1u << 14)
@@ -40,7 +42,35 @@ static unsigned long findings;
 static void report_findings(void)
 {
     if (no_abort)
-        fprintf(stderr, "stackrace fuzz %s: %lu findings\n", STACKRACE_FUZZ_TARGET, findings);
+        fprintf(stderr, "stackrace fuzz %s: %lu findings\n", t->name, findings);
+}
+
+/* The target: the built-in one this driver was made for, or (fuzz_plugin)
+ * STACKRACE_TARGET from the plug-ins in STACKRACE_PLUGIN. */
+static const sr_target *find_target(void)
+{
+#ifdef STACKRACE_FUZZ_TARGET
+    builtin_register();
+    const char *name = STACKRACE_FUZZ_TARGET;
+#else
+    const char *paths = getenv("STACKRACE_PLUGIN"), *name = getenv("STACKRACE_TARGET");
+    char err[512];
+    if (!paths || !*paths || !name || !*name) {
+        fprintf(stderr, "stackrace: fuzz_plugin needs STACKRACE_PLUGIN (the plug-in's path) "
+                        "and STACKRACE_TARGET (a target name)\n");
+        exit(2);
+    }
+    if (plugin_load_list(paths, err, sizeof err) != 0) {
+        fprintf(stderr, "stackrace: %s\n", err);
+        exit(2);
+    }
+#endif
+    const sr_target *found = registry_find(name);
+    if (!found) {
+        fprintf(stderr, "stackrace: fuzz target %s is not registered\n", name);
+        exit(2);
+    }
+    return found;
 }
 
 #ifdef __AFL_FUZZ_TESTCASE_LEN
@@ -92,11 +122,7 @@ static void use_feature_map(exec *x)
 
 static void init(void)
 {
-    t = registry_find(STACKRACE_FUZZ_TARGET);
-    if (!t) {
-        fprintf(stderr, "stackrace: fuzz target %s is not registered\n", STACKRACE_FUZZ_TARGET);
-        exit(2);
-    }
+    t = find_target();
     e = run_new_exec();
     const char *s = getenv("STACKRACE_FUZZ_RACES");
     e->race.on = s && *s == '1';
@@ -133,6 +159,7 @@ __AFL_FUZZ_INIT();
 
 int main(void)
 {
+    init();
     __AFL_INIT(); /* deferred fork server: the engine's set-up is done once */
     unsigned char *buf = __AFL_FUZZ_TESTCASE_BUF;
     while (__AFL_LOOP(100000)) {

@@ -22,7 +22,7 @@ sr_actor *sr_spawn_profiler(const char *name)
     exec *e = exec_current;
     if (!e->in_setup)
         exec_fail(CHECK_MODEL, "model misuse: sr_spawn_profiler outside setup");
-    if (e->sc.delivery == SR_DELIVER_SAME_THREAD || !e->target->on_signal || e->profiler)
+    if (e->sc.delivery == SR_DELIVER_SAME_THREAD || !sig_count(e->target) || e->profiler)
         return e->profiler;
     sig_spawn_profiler(e, name);
     return e->profiler;
@@ -57,6 +57,30 @@ uint32_t sr_choose(uint32_t n)
 _Noreturn void sr_throw_at(const char *msg, const char *where)
 {
     exec_fail_detail(CHECK_TARGET_ASSERT, msg, where, NULL);
+}
+
+/* A check name becomes part of a file name and of the CLI's output. */
+static bool check_name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n >= FINDING_CHECK_NAME_MAX)
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+            return false;
+    for (int k = 0; k < CHECK_NKINDS; k++)
+        if (!strcmp(name, finding_check_name(k)))
+            return false; /* the engine's own */
+    return true;
+}
+
+_Noreturn void sr_fail_at(const char *check, const char *msg, const char *where)
+{
+    if (!check_name_ok(check))
+        exec_fail_detail(CHECK_MODEL, "model misuse: sr_fail's check name must be 1-31 "
+                         "characters of a-z, 0-9 and '-', and not one of the engine's checks",
+                         where, check);
+    exec_fail_check(check, msg, where);
 }
 
 static void note(unsigned kind, const char *fmt, va_list ap)

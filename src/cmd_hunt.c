@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry.h"
 #include "report.h"
 #include "rng.h"
 #include "cmdline.h"
@@ -101,6 +102,18 @@ static void minimize_finding(hunt *h, hunt_finding *hf, const schedule *found, e
     sched_free(&small);
 }
 
+/* The replay command of a plug-in's finding must load the plug-in too. */
+static const char *plugin_flag(const hunt *h)
+{
+    return registry_plugin_of(h->t) ? " --plugin " : "";
+}
+
+static const char *plugin_path(const hunt *h)
+{
+    const char *p = registry_plugin_of(h->t);
+    return p ? p : "";
+}
+
 /* A finding that did not end its execution (a data race): its detail names
  * both accesses, which is most of its story; the narrative is a replay away.
  * Told short so that the story of what it leads to stays readable. */
@@ -110,7 +123,8 @@ static void report_race(hunt *h, const hunt_finding *hf, uint64_t execs, double 
     printf("finding: %s after %llu execs (%.2f s): %s\n", hf->signature,
            (unsigned long long)execs, secs, hf->f.message);
     printf("  %s\n", hf->f.detail);
-    printf("  replay: stackrace replay %s --narrative\n\n", hf->path);
+    printf("  replay: stackrace%s%s replay %s --narrative\n\n", plugin_flag(h), plugin_path(h),
+           hf->path);
     fflush(stdout);
 }
 
@@ -163,7 +177,7 @@ static void report_finding(hunt *h, const hunt_finding *hf, const schedule *foun
     run_schedule(e, h->t, &shown, true, &rr);
     putchar('\n');
     report_narrative(stdout, e, &rr);
-    printf("\nreplay: stackrace replay %s --narrative\n\n",
+    printf("\nreplay: stackrace%s%s replay %s --narrative\n\n", plugin_flag(h), plugin_path(h),
            hf->minimized[0] ? hf->minimized : hf->path);
     fflush(stdout);
     free(buf);
@@ -334,7 +348,7 @@ static void print_json(hunt *h, double secs)
            strategy_name(h->mode), h->depth, (unsigned long long)h->seed, h->jobs,
            first ? "true" : "false");
     printf(",\"check\":");
-    if (first) report_json_string(stdout, finding_check_name(first->f.check));
+    if (first) report_json_string(stdout, finding_check(&first->f));
     else printf("null");
     printf(",\"message\":");
     if (first) report_json_string(stdout, first->f.message);
@@ -368,7 +382,7 @@ static void print_json(hunt *h, double secs)
     for (int i = 0; i < h->nfindings; i++) {
         printf(i ? ",{" : "{");
         printf("\"check\":");
-        report_json_string(stdout, finding_check_name(h->findings[i].f.check));
+        report_json_string(stdout, finding_check(&h->findings[i].f));
         printf(",\"message\":");
         report_json_string(stdout, h->findings[i].f.message);
         printf(",\"location\":");

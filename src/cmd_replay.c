@@ -32,7 +32,7 @@ static void print_json(const exec *e, const exec_result *r, const char *sig)
     if (r->failed) report_json_string(stdout, sig);
     else printf("null");
     printf(",\"check\":");
-    report_json_string(stdout, r->failed ? finding_check_name(r->f.check) : "none");
+    report_json_string(stdout, r->failed ? finding_check(&r->f) : "none");
     printf(",\"message\":");
     report_json_string(stdout, r->f.message);
     printf(",\"location\":");
@@ -49,7 +49,7 @@ static void print_json(const exec *e, const exec_result *r, const char *sig)
         printf(i ? ",{\"signature\":" : "{\"signature\":");
         report_json_string(stdout, s2);
         printf(",\"check\":");
-        report_json_string(stdout, finding_check_name(f->check));
+        report_json_string(stdout, finding_check(f));
         printf(",\"message\":");
         report_json_string(stdout, f->message);
         printf("}");
@@ -121,7 +121,7 @@ int cmd_replay(int argc, char **argv)
         if (r.failed)
             printf("%s: %s: %s%s%s (%s) after %llu steps; trace hash %016llx\n", t->name, sig,
                    r.f.message, r.f.location[0] ? " in " : "", r.f.location,
-                   finding_check_name(r.f.check), (unsigned long long)r.steps,
+                   finding_check(&r.f), (unsigned long long)r.steps,
                    (unsigned long long)r.trace_hash);
         else
             printf("%s: no finding after %llu steps; trace hash %016llx\n", t->name,

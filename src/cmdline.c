@@ -27,7 +27,8 @@ const sr_target *run_target(const char *name)
 {
     const sr_target *t = registry_find(name);
     if (!t)
-        run_usage_error("unknown target '%s' (stackrace list shows the targets)", name);
+        run_usage_error("unknown target '%s' (stackrace list shows the targets; a plug-in's "
+                        "need --plugin)", name);
     return t;
 }
 

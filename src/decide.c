@@ -322,7 +322,7 @@ int dec_event(decider *d, struct exec *e)
             d->pending_target = pe->value;
         } else if ((pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_SIGNAL, 0))) {
             proposal = EV_SIGNAL;
-            d->pending_target = pe->value; /* the remote bit */
+            d->pending_target = pe->value; /* remote bit | signal index << 1 */
         }
     }
     if (d->mode == DEC_RANDOM) {
@@ -349,7 +349,7 @@ bool dec_remote(decider *d, struct exec *e)
 {
     uint32_t proposal = 0;
     if (d->mode == DEC_PLAN)
-        proposal = d->pending_target == 1;
+        proposal = (uint32_t)(d->pending_target & 1);
     else if (d->mode != DEC_INPUT)
         proposal = (uint32_t)(rng_next(&d->rng) & 1);
     bool remote = dec_value(d, 2, proposal) != 0;
@@ -357,6 +357,20 @@ bool dec_remote(decider *d, struct exec *e)
         d->log->e[d->log->n - 1].value = remote;
     (void)e;
     return remote;
+}
+
+unsigned dec_signal(decider *d, struct exec *e, unsigned n)
+{
+    uint32_t proposal = 0;
+    if (d->mode == DEC_PLAN)
+        proposal = (uint32_t)(d->pending_target >> 1);
+    else if (d->mode != DEC_INPUT)
+        proposal = (uint32_t)(rng_next(&d->rng) % n);
+    unsigned signo = dec_value(d, n, proposal % n);
+    if (d->log && d->log->n) /* the entry dec_event logged (and dec_remote marked) */
+        d->log->e[d->log->n - 1].value |= signo << 1;
+    (void)e;
+    return signo;
 }
 
 _Static_assert(sizeof(((decider *)0)->cursor) / sizeof(size_t) == MAX_ACTORS + 1,

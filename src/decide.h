@@ -41,7 +41,8 @@ typedef enum plan_kind { PLAN_SWITCH, PLAN_SIGNAL, PLAN_PICK, PLAN_CHOICE } plan
 typedef struct plan_entry {
     uint64_t at;      /* where in the actor's history (see step_key); PLAN_CHOICE:
                          the choice's ordinal */
-    uint32_t value;   /* target actor id; remote bit; choice value */
+    uint32_t value;   /* target actor id; signal: remote bit | signal index << 1;
+                         choice value */
     uint16_t nth;     /* PLAN_PICK: an actor can be switched away from several
                          times at one step (blocked, woken, blocked again) */
     uint8_t kind;
@@ -110,6 +111,8 @@ enum { EV_NONE = 0, EV_SWITCH = 1, EV_SIGNAL = 2 };
 int dec_event(decider *d, struct exec *e);
 /* In mixed delivery, whether the signal just decided is delivered remotely. */
 bool dec_remote(decider *d, struct exec *e);
+/* For a target with n > 1 signals, which one it is. */
+unsigned dec_signal(decider *d, struct exec *e, unsigned n);
 /* Which runnable actor (index among the `n` runnable ones other than the
  * current, in id order after it) runs next. */
 uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool after_event);

@@ -44,6 +44,9 @@
 #define STACK_REGION 0x7f0000000000ull
 #define STACK_STRIDE 0x100000ull   /* one stack per MiB of address space */
 #define STACK_MAX_BYTES 0x40000u   /* 256 KiB */
+#define STACK_HOMES 4              /* a stack's stride holds 4 homes of STACK_MAX_BYTES: a
+                                      move goes to the next, so an address into the old
+                                      one is recognised as stale (stack.c) */
 #define FIBER_STACK_BYTES (256u * 1024u)
 
 typedef enum actor_state {
@@ -67,6 +70,8 @@ struct sr_actor {
     sr_pc pc;
     sr_addr sp;
     unsigned handler_depth;   /* >0 while running a signal handler */
+    uint32_t handling;        /* bit i: signal i's handler runs on this actor */
+    uint32_t blocked;         /* bit i: signal i cannot land (the handlers' masks) */
     unsigned walks_open;      /* sr_walk_begin without sr_walk_end yet */
     const char *waiting_where; /* where it blocked on waiting_on */
     sr_actor *interrupted;    /* whose signal this actor is handling */
@@ -95,6 +100,8 @@ struct sr_stack {
     uint64_t prefix[SR_WALK_MAX + 1];
     unsigned depth;
     sr_walk *walks;          /* walks in progress over this stack */
+    unsigned home;           /* which of its STACK_HOMES it is in now */
+    unsigned homes_left;     /* bit k: it lived in home k earlier this execution */
 };
 
 typedef struct exec_stats {
@@ -165,6 +172,8 @@ void exec_reschedule(void);
 _Noreturn void exec_fail(int check, const char *msg);
 _Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
                                 const char *detail);
+/* A check of the target's own (sr_fail), under the target's name for it. */
+_Noreturn void exec_fail_check(const char *check_name, const char *msg, const char *where);
 /* Fold an event into the trace hash (and full trace) without deciding. */
 void exec_event(int kind, uint64_t addr, uint64_t value, const char *text);
 uint64_t exec_stable_addr(const void *p);
@@ -178,6 +187,8 @@ int exec_count_runnable(exec *e, const sr_actor *except);
 /* stack.c */
 void stk_reset(exec *e);
 sr_stack *stk_of(exec *e, sr_addr addr);
+/* The stack whose earlier home (before an sr_stack_move) holds addr. */
+sr_stack *stk_moved_from(exec *e, sr_addr addr);
 const char *stk_symbol(const sr_target *t, sr_pc pc, char *buf, size_t len);
 void stk_gt_push(sr_stack *s, sr_addr slot, sr_pc ret);
 void stk_gt_pop(sr_stack *s);
@@ -186,8 +197,10 @@ void stk_gt_pop(sr_stack *s);
 void walk_note_change(sr_stack *s);
 
 /* signal.c */
-void sig_deliver(exec *e, bool remote);
-bool sig_can_land(exec *e, const sr_actor *a, bool remote);
+/* How many signals the target has (0, 1 for on_signal, or nsignals). */
+unsigned sig_count(const sr_target *t);
+void sig_deliver(exec *e, bool remote, unsigned signo);
+bool sig_can_land(exec *e, const sr_actor *a, bool remote, unsigned signo);
 void sig_spawn_profiler(exec *e, const char *name);
 
 #endif

@@ -138,8 +138,8 @@ static void fill(exec *e, finding *f, int check, const char *msg, const char *wh
     ENGINE_QUIET_END();
 }
 
-_Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
-                                const char *detail)
+static _Noreturn void fail(int check, const char *check_name, const char *msg,
+                           const char *where, const char *detail)
 {
     exec *e = exec_current;
     if (e->in_setup || !e->cur) {
@@ -147,10 +147,22 @@ _Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
         abort();
     }
     fill(e, &e->fail, check, msg, where, detail);
+    snprintf(e->fail.check_name, sizeof e->fail.check_name, "%s", check_name ? check_name : "");
     e->failed = true;
     exec_event(T_FINDING, (uint64_t)check, 1, msg);
     back_to_main(e);
     abort();
+}
+
+_Noreturn void exec_fail_detail(int check, const char *msg, const char *where,
+                                const char *detail)
+{
+    fail(check, NULL, msg, where, detail);
+}
+
+_Noreturn void exec_fail_check(const char *check_name, const char *msg, const char *where)
+{
+    fail(CHECK_TARGET_CHECK, check_name, msg, where, NULL);
 }
 
 void exec_report(int check, const char *msg, const char *where, const char *detail)
@@ -220,8 +232,10 @@ void exec_point(int kind, uint64_t addr, uint64_t value, const char *text)
         bool remote = e->sc.delivery == SR_DELIVER_REMOTE;
         if (e->sc.delivery == SR_DELIVER_MIXED)
             remote = dec_remote(&e->dec, e);
-        if (sig_can_land(e, e->cur, remote))
-            sig_deliver(e, remote);
+        unsigned nsig = sig_count(e->target);
+        unsigned signo = nsig > 1 ? dec_signal(&e->dec, e, nsig) : 0;
+        if (sig_can_land(e, e->cur, remote, signo))
+            sig_deliver(e, remote, signo);
         return;
     }
     uint32_t n = (uint32_t)exec_count_runnable(e, e->cur);
@@ -264,6 +278,7 @@ sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, 
     a->pc = 0;
     a->sp = 0;
     a->handler_depth = 0;
+    a->handling = a->blocked = 0;
     a->walks_open = 0;
     a->waiting_where = NULL;
     a->interrupted = NULL;
@@ -316,7 +331,7 @@ void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *o
     fiber_init_main(&e->main_fiber);
     e->in_setup = true;
     t->setup(e->state, t->config, &e->sc);
-    if (t->on_signal && sc->delivery != SR_DELIVER_SAME_THREAD && !e->profiler)
+    if (sig_count(t) && sc->delivery != SR_DELIVER_SAME_THREAD && !e->profiler)
         sig_spawn_profiler(e, t->profiler_name ? t->profiler_name : "profiler");
     e->in_setup = false;
     dec_begin_exec(&e->dec, e);

@@ -9,9 +9,15 @@ const char *finding_check_name(int check)
 {
     static const char *const names[CHECK_NKINDS] = {
         "none", "target-assert", "walk-oracle", "rewriter",
-        "self-deadlock", "deadlock", "hang", "data-race", "model-misuse",
+        "self-deadlock", "deadlock", "hang", "data-race", "model-misuse", "target-check",
     };
     return check >= 0 && check < CHECK_NKINDS ? names[check] : "unknown";
+}
+
+const char *finding_check(const finding *f)
+{
+    return f->check == CHECK_TARGET_CHECK && f->check_name[0] ? f->check_name
+                                                                : finding_check_name(f->check);
 }
 
 static uint64_t hash_str(uint64_t h, const char *s)
@@ -27,5 +33,7 @@ void finding_signature(const finding *f, const char *target, char *out, size_t l
     h = hash_str(h, target);
     h = hash_str(h, f->message);
     h = hash_str(h, f->location);
-    snprintf(out, len, "%s-%016llx", finding_check_name(f->check), (unsigned long long)h);
+    if (f->check == CHECK_TARGET_CHECK)
+        h = hash_str(h, f->check_name);
+    snprintf(out, len, "%s-%016llx", finding_check(f), (unsigned long long)h);
 }

@@ -22,11 +22,15 @@ typedef enum check_kind {
     CHECK_HANG,           /* 4: step budget exceeded */
     CHECK_RACE,           /* 5: two unordered accesses, one a write */
     CHECK_MODEL,          /* the target misused the model API */
+    CHECK_TARGET_CHECK,   /* a check of the target's own (sr_fail), named by it */
     CHECK_NKINDS
 } check_kind;
 
+#define FINDING_CHECK_NAME_MAX 32
+
 typedef struct finding {
     int check;
+    char check_name[FINDING_CHECK_NAME_MAX]; /* CHECK_TARGET_CHECK: the target's name for it */
     char message[128];
     char location[64];
     char actor[32];
@@ -35,6 +39,9 @@ typedef struct finding {
 } finding;
 
 const char *finding_check_name(int check);
+/* The finding's check as users see it: the target's own name for a
+ * CHECK_TARGET_CHECK, else finding_check_name(f->check). */
+const char *finding_check(const finding *f);
 /* "<check>-<16 hex>", filename-safe. */
 void finding_signature(const finding *f, const char *target, char *out, size_t len);
 #endif

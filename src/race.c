@@ -322,3 +322,13 @@ void race_name(exec *e, const void *p, unsigned long size, const char *role, con
         return; /* names only make reports nicer */
     r->names[r->nnames++] = (race_names){p, (const char *)p + size, role, owner};
 }
+
+void race_stack_moved(exec *e, const sr_stack *s)
+{
+    race *r = &e->race;
+    if (r->stack_shadow[s->id]) {
+        ENGINE_QUIET_BEGIN();
+        memset(r->stack_shadow[s->id], 0, r->stack_cap[s->id]);
+        ENGINE_QUIET_END();
+    }
+}

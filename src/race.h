@@ -85,4 +85,6 @@ void race_resume(struct exec *e, int victim, int handler);
 
 void race_name(struct exec *e, const void *p, unsigned long size, const char *role,
                const char *owner);
+/* A stack moved: its old words' history is gone (the move rewrites them). */
+void race_stack_moved(struct exec *e, const struct sr_stack *s);
 #endif

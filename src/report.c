@@ -51,7 +51,7 @@ static const finding *finding_of(const exec *e, const exec_result *r, const trac
 
 static bool is_step(unsigned kind)
 {
-    return kind <= T_RET; /* every kind up to T_RET is a scheduling point */
+    return kind <= T_RET || kind == T_UNWIND || kind == T_STACK_MOVE; /* scheduling points */
 }
 
 int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn fn, void *ctx)
@@ -72,19 +72,32 @@ int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn f
         case T_NOTE:
             snprintf(line, sizeof line, "%s: %s", who, trace_text(&e->tr, ev->text));
             break;
-        case T_SIGNAL:
-            snprintf(line, sizeof line, "%s: a signal lands at %s", who,
+        case T_SIGNAL: /* the text is the signal's name, if the target names them */
+            snprintf(line, sizeof line, "%s: %s lands at %s", who,
+                     ev->text ? trace_text(&e->tr, ev->text) : "a signal",
                      stk_symbol(e->target, ev->addr, sym, sizeof sym));
             break;
         case T_SIGNAL_REMOTE:
-            snprintf(line, sizeof line, "%s: suspended at %s for a remote signal", who,
-                     stk_symbol(e->target, ev->addr, sym, sizeof sym));
+            snprintf(line, sizeof line, "%s: suspended at %s for %s%s", who,
+                     stk_symbol(e->target, ev->addr, sym, sizeof sym),
+                     ev->text ? "" : "a remote signal",
+                     ev->text ? trace_text(&e->tr, ev->text) : "");
+            break;
+        case T_STACK_MOVE:
+            snprintf(line, sizeof line, "%s: stack %s moves to 0x%llx (%llu bytes)", who,
+                     trace_text(&e->tr, ev->text), (unsigned long long)ev->addr,
+                     (unsigned long long)ev->value);
+            break;
+        case T_UNWIND:
+            snprintf(line, sizeof line, "%s: unwinds to sp 0x%llx, at %s", who,
+                     (unsigned long long)ev->addr,
+                     stk_symbol(e->target, ev->value, sym, sizeof sym));
             break;
         case T_FINDING:
             f = finding_of(e, r, ev);
             /* a race's message already names both places */
             snprintf(line, sizeof line, "%s: FINDING (%s): %s%s%s", who,
-                     finding_check_name((int)ev->addr), f->message,
+                     finding_check(f), f->message,
                      f->location[0] && f->check != CHECK_RACE ? " in " : "",
                      f->check != CHECK_RACE ? f->location : "");
             break;
@@ -214,7 +227,7 @@ int report_svg(FILE *out, const exec *e, const exec_result *r)
                  "font-family=\"monospace\" font-size=\"12\">\n",
             LEFT + (int)width + 20, height);
     fprintf(out, "<text x=\"4\" y=\"16\">%s — %s: ", e->target->name,
-            finding_check_name(r->f.check));
+            finding_check(&r->f));
     xml_text(out, r->f.message);
     fprintf(out, " (%llu steps)</text>\n", (unsigned long long)r->steps);
     for (int a = 0; a < e->nactors; a++) {

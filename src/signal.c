@@ -12,49 +12,80 @@
  * from the context it was given. The victim runs again when the handler is
  * done.
  *
- * A signal is blocked while its handler runs on that actor (like a Unix signal
- * without SA_NODEFER), and the profiler serves one victim at a time; a
- * signal decision that cannot land is dropped (counted by nothing: the
- * schedule simply had no effect there).
+ * A target has one signal (on_signal) or several (signals[]), which the
+ * schedule picks from. A signal is blocked while its own handler runs on that
+ * actor (like a Unix signal without SA_NODEFER), and while a handler whose
+ * mask names it does; another signal's handler nests (same-thread delivery).
+ * Remote delivery ignores masks (a suspending profiler does not ask), and the
+ * profiler serves one victim at a time. A signal decision that cannot land is
+ * dropped (counted by nothing: the schedule simply had no effect there).
  */
 #include "engine.h"
 #include "sanitizer.h"
 
-bool sig_can_land(exec *e, const sr_actor *a, bool remote)
+unsigned sig_count(const sr_target *t)
 {
-    if (!e->target->on_signal || !(a->flags & SR_ACTOR_SIGNALABLE) || a->handler_depth)
+    if (t->nsignals)
+        return t->nsignals > SR_MAX_SIGNALS ? SR_MAX_SIGNALS : t->nsignals;
+    return t->on_signal ? 1 : 0;
+}
+
+static sr_signal_fn handler_of(const sr_target *t, unsigned signo)
+{
+    return t->nsignals ? t->signals[signo].handler : t->on_signal;
+}
+
+static const char *name_of(const sr_target *t, unsigned signo)
+{
+    return t->nsignals ? t->signals[signo].name : NULL;
+}
+
+bool sig_can_land(exec *e, const sr_actor *a, bool remote, unsigned signo)
+{
+    if (!handler_of(e->target, signo) || !(a->flags & SR_ACTOR_SIGNALABLE) ||
+        (a->handling >> signo & 1))
         return false;
     if (remote)
         return e->profiler && !e->remote_pending && a->state == ACT_RUNNABLE;
-    return true;
+    return !(a->blocked >> signo & 1);
 }
 
 static void run_handler(exec *e, sr_actor *runner, const sr_sigctx *ctx)
 {
+    const sr_target *t = e->target;
     unsigned walks_before = runner->walks_open;
+    uint32_t handling = runner->handling, blocked = runner->blocked;
+    sr_actor *interrupted = runner->interrupted;
     runner->handler_depth++;
+    runner->handling |= 1u << ctx->signo;
+    if (t->nsignals)
+        runner->blocked |= t->signals[ctx->signo].blocks;
     runner->interrupted = ctx->victim;
-    e->target->on_signal(e->state, ctx);
+    handler_of(t, ctx->signo)(e->state, ctx);
     if (runner->walks_open != walks_before) /* its sr_walk died with the handler frame */
         exec_fail_detail(CHECK_MODEL, "model misuse: a signal handler returned with a walk in "
                          "progress", "", NULL);
     runner->handler_depth--;
-    runner->interrupted = NULL;
+    runner->handling = handling;
+    runner->blocked = blocked;
+    runner->interrupted = interrupted;
     exec_event(T_HANDLER_DONE, (uint64_t)ctx->victim->id, 0, NULL);
 }
 
-void sig_deliver(exec *e, bool remote)
+void sig_deliver(exec *e, bool remote, unsigned signo)
 {
     sr_actor *a = e->cur;
-    sr_sigctx ctx = {.victim = a, .pc = a->pc, .sp = a->sp, .remote = remote};
+    sr_sigctx ctx = {.victim = a, .pc = a->pc, .sp = a->sp, .remote = remote,
+                     .signo = signo, .nested = a->handler_depth > 0};
+    const char *name = name_of(e->target, signo);
     e->stats.signals++;
-    feedback_hit(&e->fb, FEATURE_SIGNAL, a->point, remote);
+    feedback_hit(&e->fb, FEATURE_SIGNAL, a->point, remote | signo << 1);
     if (!remote) {
-        exec_event(T_SIGNAL, a->pc, a->sp, NULL);
+        exec_event(T_SIGNAL, a->pc, a->sp, name);
         run_handler(e, a, &ctx);
         return;
     }
-    exec_event(T_SIGNAL_REMOTE, a->pc, a->sp, NULL);
+    exec_event(T_SIGNAL_REMOTE, a->pc, a->sp, name);
     e->remote_ctx = ctx;
     e->remote_pending = true;
     race_suspend(e, a->id, e->profiler->id);

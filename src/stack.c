@@ -11,7 +11,10 @@
  *
  * Stack i lives at STACK_REGION + i * STACK_STRIDE, so finding the stack of
  * an address is a subtraction and a division, and addresses are the same in
- * every execution (schedules replay across processes).
+ * every execution (schedules replay across processes). Within its stride a
+ * stack has STACK_HOMES homes; it starts in the first, and sr_stack_move
+ * takes it to the next (round robin), so that an address into a home it
+ * left is known for what it is: a pointer the move did not fix.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +48,8 @@ sr_stack *sr_stack_new(const char *name, uint32_t size)
     sr_stack *s = &e->stacks[e->nstacks];
     s->id = e->nstacks++;
     snprintf(s->name, sizeof s->name, "%s", name);
+    s->home = 0;
+    s->homes_left = 0;
     s->lo = STACK_REGION + (sr_addr)s->id * STACK_STRIDE;
     s->hi = s->lo + size;
     uint32_t nwords = size / 8;
@@ -66,15 +71,28 @@ sr_addr sr_stack_lo(const sr_stack *s) { return s->lo; }
 sr_addr sr_stack_hi(const sr_stack *s) { return s->hi; }
 unsigned sr_stack_depth(const sr_stack *s) { return s->depth; }
 
-sr_stack *stk_of(exec *e, sr_addr addr)
+/* The stack whose stride holds addr, whichever home it is in. */
+static sr_stack *stride_of(exec *e, sr_addr addr)
 {
     if (addr < STACK_REGION)
         return NULL;
     uint64_t id = (addr - STACK_REGION) / STACK_STRIDE;
-    if (id >= (uint64_t)e->nstacks)
+    return id < (uint64_t)e->nstacks ? &e->stacks[id] : NULL;
+}
+
+sr_stack *stk_of(exec *e, sr_addr addr)
+{
+    sr_stack *s = stride_of(e, addr);
+    return s && addr >= s->lo && addr <= s->hi ? s : NULL;
+}
+
+sr_stack *stk_moved_from(exec *e, sr_addr addr)
+{
+    sr_stack *s = stride_of(e, addr);
+    if (!s)
         return NULL;
-    sr_stack *s = &e->stacks[id];
-    return addr >= s->lo && addr <= s->hi ? s : NULL;
+    unsigned home = (unsigned)((addr - STACK_REGION) % STACK_STRIDE / STACK_MAX_BYTES);
+    return home != s->home && (s->homes_left >> home & 1) ? s : NULL;
 }
 
 sr_stack *sr_stack_of(sr_addr addr)
@@ -161,6 +179,14 @@ void stk_gt_pop(sr_stack *s)
 static sr_word *word_at(exec *e, sr_addr addr, const char *what)
 {
     sr_stack *s = stk_of(e, addr);
+    sr_stack *moved = s ? NULL : stk_moved_from(e, addr);
+    if (moved) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "%s at 0x%llx, where %s was before it moved to 0x%llx",
+                 what, (unsigned long long)addr, moved->name, (unsigned long long)moved->lo);
+        exec_fail_detail(CHECK_REWRITER, "rewriter: an access to a moved stack's old home (a "
+                         "pointer into the stack that the move did not fix)", "", detail);
+    }
     if (!s || addr >= s->hi || (addr & 7)) {
         char detail[96];
         snprintf(detail, sizeof detail, "%s at 0x%llx", what, (unsigned long long)addr);
@@ -297,6 +323,90 @@ void sr_ret(void)
     if (to != want)
         lost_return(e, to, want);
     a->pc = to;
+}
+
+/* ---- stack moves ---- */
+
+/* The lowest SP of an actor on s: everything below it is dead. */
+static sr_addr live_low(exec *e, const sr_stack *s)
+{
+    sr_addr low = s->hi;
+    for (int i = 0; i < e->nactors; i++) {
+        sr_addr sp = e->actors[i].sp;
+        if (sp >= s->lo && sp <= s->hi && sp < low)
+            low = sp;
+    }
+    return low;
+}
+
+void sr_stack_move(sr_stack *s, uint32_t size)
+{
+    exec *e = exec_current;
+    size = size ? (size + 7u) & ~7u : (uint32_t)(s->hi - s->lo);
+    sr_addr old_lo = s->lo, old_hi = s->hi, low = live_low(e, s);
+    if (size > STACK_MAX_BYTES || old_hi - low > size)
+        exec_fail_detail(CHECK_MODEL, "model misuse: a stack move to a size that does not hold "
+                         "the live frames (or over 256 KiB)", s->name, NULL);
+    uint32_t live = (uint32_t)((old_hi - low) / 8), nwords = size / 8;
+    /* the live words keep their distance from the top, as copystack keeps them */
+    ENGINE_QUIET_BEGIN();
+    sr_word *words = calloc(nwords, 8);
+    if (!words)
+        abort();
+    memcpy(words + (nwords - live), s->words + (low - old_lo) / 8, (size_t)live * 8);
+    free(s->words);
+    ENGINE_QUIET_END();
+    s->words = words;
+    s->cap_words = nwords;
+    s->homes_left |= 1u << s->home;
+    s->home = (s->home + 1) % STACK_HOMES;
+    s->homes_left &= ~(1u << s->home);
+    s->lo = STACK_REGION + (sr_addr)s->id * STACK_STRIDE + (sr_addr)s->home * STACK_MAX_BYTES;
+    s->hi = s->lo + size;
+    sr_addr delta = s->hi - old_hi; /* modulo 2^64: adding it moves an address */
+    for (unsigned i = 0; i < s->depth; i++)
+        s->frames[i].slot += delta;
+    for (int i = 0; i < e->nactors; i++) /* the registers of every actor on it */
+        if (e->actors[i].sp >= old_lo && e->actors[i].sp <= old_hi)
+            e->actors[i].sp += delta;
+    for (sr_walk *w = s->walks; w; w = w->next_active)
+        w->sp += delta;
+    /* the move rewrites every live word: readers it does not exclude race with it */
+    race_stack_moved(e, s);
+    for (uint32_t k = 1; k <= live; k++) {
+        race_write(e, NULL, s->hi - 8 * (sr_addr)k, "sr_stack_move");
+        ENGINE_TSAN_WRITE(&s->words[nwords - k]);
+    }
+    exec_point(T_STACK_MOVE, s->lo, size, s->name);
+}
+
+/* A multi-frame unwind (longjmp, a panic's recovery, an exception): every
+ * frame whose return slot lies below sp is popped at once, without its
+ * epilogue, its return or a trampoline. sp must be where a live frame's
+ * body runs (the slot of the frame it called, plus 8) and pc a PC of the
+ * function that frame returns into. */
+void sr_unwind(sr_addr sp, sr_pc pc)
+{
+    exec *e = exec_current;
+    sr_actor *a = e->cur;
+    sr_stack *s = stk_of(e, a->sp);
+    unsigned k = s ? s->depth : 0;
+    while (k > 0 && s->frames[k - 1].slot < sp)
+        k--;
+    bool ok = s && (k == s->depth ? sp == a->sp
+                                  : s->frames[k].slot + 8 == sp &&
+                                        sr_pc_func(pc) == sr_pc_func(s->frames[k].ret));
+    if (!ok)
+        exec_fail_detail(CHECK_MODEL, "model misuse: an unwind to no live frame of the actor's "
+                         "stack (or to a PC of another function)", "", NULL);
+    /* the handler's C code would go on after it: siglongjmp is not modelled */
+    if (a->handler_depth)
+        exec_fail_detail(CHECK_MODEL, "model misuse: an unwind from a signal handler", "", NULL);
+    while (s->depth > k)
+        stk_gt_pop(s);
+    a->sp = sp;
+    a->pc = pc;
+    exec_point(T_UNWIND, sp, pc, NULL);
 }
 
 /* ---- rewriter bookkeeping ---- */

@@ -101,6 +101,7 @@ const char *trace_kind_name(unsigned kind)
         "call", "prologue", "epilogue", "ret",
         "signal", "signal-remote", "handler-done",
         "switch", "note", "detail", "display", "walk-begin", "walk-end", "finding", "done",
+        "unwind", "stack-move",
     };
     return kind < T_NKINDS ? names[kind] : "?";
 }

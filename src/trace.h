@@ -22,6 +22,8 @@ typedef enum trace_kind {
     T_CALL, T_PROLOGUE, T_EPILOGUE, T_RET,
     T_SIGNAL, T_SIGNAL_REMOTE, T_HANDLER_DONE,
     T_SWITCH, T_NOTE, T_DETAIL, T_DISPLAY, T_WALK_BEGIN, T_WALK_END, T_FINDING, T_DONE,
+    T_UNWIND, T_STACK_MOVE, /* scheduling points, last so that older kinds keep their
+                               numbers (and executions their trace hashes) */
     T_NKINDS
 } trace_kind;
 

@@ -91,6 +91,68 @@ static void test_check_target_assert(void)
     CHECK(!good.found, "locked twin (pct) found %s", good.message);
 }
 
+/* A target's own check (sr_fail): the same check-then-act, its
+ * invariant named by the target; and a name the engine must refuse. */
+typedef struct named_state {
+    sr_word flag;
+    sr_lock l;
+    int mode; /* 0: locked; 1: unlocked; 2: unlocked, a malformed check name */
+} named_state;
+
+static void named_actor(void *arg)
+{
+    named_state *st = arg;
+    if (st->mode == 0)
+        sr_lock_acquire(&st->l);
+    if (sr_load(&st->flag) != 0)
+        sr_fail(st->mode == 2 ? "Single Owner" : "single-owner", "two owners at once");
+    sr_store(&st->flag, 1);
+    sr_store(&st->flag, 0);
+    if (st->mode == 0)
+        sr_lock_release(&st->l);
+}
+
+static void named_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    named_state *st = state;
+    (void)sc;
+    st->mode = *(const int *)config;
+    sr_spawn("A", 0, named_actor, st);
+    sr_spawn("B", 0, named_actor, st);
+}
+
+static const int named_modes[3] = {0, 1, 2};
+static const sr_target named_good = SIMPLE_TARGET("named@locked", named_state, named_setup,
+                                                  &named_modes[0]);
+static const sr_target named_bad = SIMPLE_TARGET("named@unlocked", named_state, named_setup,
+                                                 &named_modes[1]);
+static const sr_target named_misnamed = SIMPLE_TARGET("named@misnamed", named_state,
+                                                      named_setup, &named_modes[2]);
+
+static void test_check_target_own(void)
+{
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    exec *e = run_new_exec();
+    exec_result r;
+    bool found = false;
+    for (uint64_t i = 0; i < 20000 && !found; i++) {
+        dec_start_strategy(&e->dec, DEC_RANDOM, rng_mix(i + 1), &sc, 3);
+        exec_run(e, &named_bad, &sc, &r);
+        found = r.failed;
+    }
+    CHECK(found && r.f.check == CHECK_TARGET_CHECK, "unlocked: %s", found ? r.f.message : "nothing");
+    CHECK(!strcmp(finding_check(&r.f), "single-owner"), "check shown as %s", finding_check(&r.f));
+    char sig[64];
+    finding_signature(&r.f, named_bad.name, sig, sizeof sig);
+    CHECK(!strncmp(sig, "single-owner-", 13), "signature %s", sig);
+    run_free_exec(e);
+    hunt_result good = harness_hunt(&named_good, &sc, DEC_RANDOM, 1, 20000);
+    CHECK(!good.found, "locked twin found %s", good.message);
+    hunt_result bad = harness_hunt(&named_misnamed, &sc, DEC_RANDOM, 1, 20000);
+    CHECK(bad.found && bad.check == CHECK_MODEL && strstr(bad.message, "check name"),
+          "a malformed check name: %s", bad.found ? bad.message : "nothing");
+}
+
 /* ------------------------------------------------------------------ */
 /* Checks 2 and 3: a stack, a walker, a rewriter with a trampoline.   */
 /* ------------------------------------------------------------------ */
@@ -449,6 +511,253 @@ static void test_check_signal_context(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Multi-frame unwinds: a panic pops barriered frames.                */
+/* ------------------------------------------------------------------ */
+
+/* root sets a jump point (setjmp), calls f1, f2, f3; the rewriter puts a
+ * barrier in f2's return slot; f3 panics back to root (sr_unwind). The
+ * runtime that discards the popped frames' barriers (Go's
+ * gcUnwindBarriers) is clean; the one that keeps them leaves an entry for a
+ * dead slot, which its own bookkeeping then reports. A bogus unwind is a
+ * model misuse. */
+enum { U_ROOT, U_F1, U_F2, U_F3, U_TRAMP, U_NFUNCS };
+enum unwind_variant { U_DISCARDS, U_KEEPS, U_BOGUS };
+
+typedef struct unwind_state {
+    enum unwind_variant v;
+    sr_stack *stack;
+    sr_word nentries;
+    sr_word slot, orig;
+} unwind_state;
+
+static sr_pc unwind_trampoline(void *state, sr_addr sp)
+{
+    (void)state;
+    (void)sp;
+    sr_rewriter_fail("a popped frame's barrier was hit");
+}
+
+static const sr_func unwind_funcs[U_NFUNCS] = {
+    [U_ROOT] = {"root", 32, 0}, [U_F1] = {"f1", 16, 0}, [U_F2] = {"f2", 24, 0},
+    [U_F3] = {"f3", 40, 0},     [U_TRAMP] = {"tramp", 0, unwind_trampoline},
+};
+
+static void unwind_mutator(void *arg)
+{
+    unwind_state *st = arg;
+    sr_enter(st->stack, U_ROOT);
+    sr_addr jmp_sp = sr_sp(); /* setjmp */
+    sr_pc jmp_pc = sr_pcreg();
+    sr_call(U_F1);
+    sr_call(U_F2);
+    sr_addr slot = sr_sp() + unwind_funcs[U_F2].frame_size; /* where f2 returns into f1 */
+    sr_call(U_F3);
+    sr_store(&st->orig, sr_stack_load(slot)); /* the rewriter's barrier */
+    sr_store(&st->slot, slot);
+    sr_store(&st->nentries, 1);
+    sr_stack_store(slot, SR_PC(U_TRAMP));
+    sr_unwind(st->v == U_BOGUS ? jmp_sp - 16 : jmp_sp, jmp_pc); /* f3 panics */
+    if (sr_stack_depth(st->stack) != 0)
+        sr_throw("the unwind left frames");
+    if (st->v == U_DISCARDS && sr_load(&st->slot) < jmp_sp)
+        sr_store(&st->nentries, 0); /* gcUnwindBarriers */
+    sr_call(U_F3); /* the slots are reused */
+    sr_call(U_F1);
+    sr_ret();
+    sr_ret();
+    sr_rewriter_done(st->stack, (unsigned)sr_load(&st->nentries));
+}
+
+static void unwind_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    unwind_state *st = state;
+    (void)sc;
+    st->v = *(const enum unwind_variant *)config;
+    st->stack = sr_stack_new("S", 4096);
+    sr_spawn("M", SR_ACTOR_SIGNALABLE, unwind_mutator, st);
+}
+
+static const enum unwind_variant unwind_variants[3] = {U_DISCARDS, U_KEEPS, U_BOGUS};
+#define UNWIND_TARGET(name_, i)                                                             {.name = name_, .description = "test", .funcs = unwind_funcs, .nfuncs = U_NFUNCS,        .state_size = sizeof(unwind_state), .config = &unwind_variants[i],                      .setup = unwind_setup}
+static const sr_target unwind_targets[3] = {UNWIND_TARGET("unwind@discards", 0),
+                                            UNWIND_TARGET("unwind@keeps", 1),
+                                            UNWIND_TARGET("unwind@bogus", 2)};
+
+static void test_unwind(void)
+{
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    expect(&unwind_targets[0], SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
+    hunt_result r = harness_hunt(&unwind_targets[1], &sc, DEC_RANDOM, 1, 100);
+    CHECK(r.found && r.check == CHECK_REWRITER && strstr(r.message, "side-table entries left"),
+          "keeps: %s", r.found ? r.message : "nothing");
+    r = harness_hunt(&unwind_targets[2], &sc, DEC_RANDOM, 1, 100);
+    CHECK(r.found && r.check == CHECK_MODEL && strstr(r.message, "unwind"), "bogus: %s",
+          r.found ? r.message : "nothing");
+}
+
+/* ------------------------------------------------------------------ */
+/* Stack moves: the rewriter must fix what points into the stack.     */
+/* ------------------------------------------------------------------ */
+
+/* A barrier in f2's return slot, then the stack grows (copystack): the
+ * runtime that adjusts its side table (adjuststkbar) takes the barrier down
+ * at the new address; the one that does not writes through the old one. A
+ * walk after the move, from the new SP, must match the moved ground truth. */
+typedef struct move_state {
+    bool adjusts;
+    sr_stack *stack;
+    sr_word slot, orig;
+} move_state;
+
+static void walk_here(const sr_stack *s)
+{
+    sr_walk w;
+    sr_addr sp = sr_sp();
+    sr_pc pc = sr_pcreg();
+    sr_walk_begin(&w, sp);
+    for (;;) {
+        sr_walk_frame(&w, pc);
+        sr_addr slot = sp + (sr_addr)sr_pc_spdelta(pc);
+        if (slot >= sr_stack_hi(s))
+            break;
+        pc = sr_stack_load(slot);
+        sp = slot + 8;
+    }
+    sr_walk_end(&w, SR_WALK_COMPLETE);
+}
+
+static void move_mutator(void *arg)
+{
+    move_state *st = arg;
+    sr_enter(st->stack, U_ROOT);
+    sr_call(U_F1);
+    sr_call(U_F2);
+    sr_addr slot = sr_sp() + unwind_funcs[U_F2].frame_size;
+    sr_store(&st->orig, sr_stack_load(slot));
+    sr_store(&st->slot, slot);
+    sr_stack_store(slot, SR_PC(U_TRAMP));
+    sr_addr old_hi = sr_stack_hi(st->stack);
+    sr_stack_move(st->stack, 8192); /* grows from 4 KiB */
+    if (sr_stack_hi(st->stack) == old_hi || sr_stack_lo(st->stack) + 8192 != sr_stack_hi(st->stack))
+        sr_throw("the stack did not move");
+    if (st->adjusts)
+        sr_store(&st->slot, sr_load(&st->slot) + (sr_stack_hi(st->stack) - old_hi));
+    sr_stack_store(sr_load(&st->slot), sr_load(&st->orig)); /* the barrier comes down */
+    walk_here(st->stack);
+    sr_call(U_F3);
+    sr_ret();
+    sr_ret();
+    sr_ret();
+    sr_rewriter_done(st->stack, 0);
+}
+
+static void move_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    move_state *st = state;
+    (void)sc;
+    st->adjusts = *(const bool *)config;
+    st->stack = sr_stack_new("S", 4096);
+    sr_spawn("M", SR_ACTOR_SIGNALABLE, move_mutator, st);
+}
+
+#define MOVE_TARGET(name_, cfg)                                                             {.name = name_, .description = "test", .funcs = unwind_funcs, .nfuncs = U_NFUNCS,        .state_size = sizeof(move_state), .config = cfg, .setup = move_setup}
+static const sr_target move_good = MOVE_TARGET("move@adjusts", &yes);
+static const sr_target move_bad = MOVE_TARGET("move@stale", &no);
+
+static void test_stack_move(void)
+{
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    expect(&move_good, SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
+    hunt_result r = harness_hunt(&move_bad, &sc, DEC_RANDOM, 1, 100);
+    CHECK(r.found && r.check == CHECK_REWRITER && strstr(r.message, "moved stack's old home"),
+          "stale: %s", r.found ? r.message : "nothing");
+}
+
+/* ------------------------------------------------------------------ */
+/* Nested signals: a runtime's own signal and a profiler's.           */
+/* ------------------------------------------------------------------ */
+
+/* The "activation" handler (a runtime suspending its thread from a signal,
+ * as CoreCLR does on Unix) updates a two-word record in two steps; SIGPROF's
+ * handler reads it. Unmasked, SIGPROF nested inside the activation handler
+ * sees the record torn (and ctx->nested says where it landed); with each
+ * handler blocking the other (sa_mask) nothing nests. Neither signal ever
+ * nests inside itself. */
+typedef struct nest_state {
+    sr_word a, b, in_activation;
+    bool masked;
+} nest_state;
+
+static void nest_mutator(void *arg)
+{
+    (void)arg;
+    for (int k = 0; k < 20; k++)
+        sr_step();
+}
+
+static void on_activation(void *state, const sr_sigctx *ctx)
+{
+    nest_state *st = state;
+    if (ctx->signo != 0 || sr_load(&st->in_activation))
+        sr_throw("activation nested in itself");
+    if (st->masked && ctx->nested)
+        sr_throw("nested despite the mask");
+    sr_store(&st->in_activation, 1);
+    sr_store(&st->a, sr_load(&st->a) + 1);
+    sr_store(&st->b, sr_load(&st->b) + 1);
+    sr_store(&st->in_activation, 0);
+}
+
+static void on_sigprof(void *state, const sr_sigctx *ctx)
+{
+    nest_state *st = state;
+    if (ctx->signo != 1)
+        sr_throw("wrong signal number");
+    if (ctx->nested != (sr_load(&st->in_activation) != 0))
+        sr_throw("ctx->nested is wrong");
+    if (st->masked && ctx->nested)
+        sr_throw("nested despite the mask");
+    if (sr_load(&st->a) != sr_load(&st->b))
+        sr_throw("torn record");
+}
+
+static void nest_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    nest_state *st = state;
+    (void)sc;
+    st->masked = *(const bool *)config;
+    sr_spawn("M", SR_ACTOR_SIGNALABLE, nest_mutator, NULL);
+}
+
+static const sr_signal nest_unmasked[2] = {{"activation", on_activation, 0},
+                                           {"SIGPROF", on_sigprof, 0}};
+static const sr_signal nest_masked[2] = {{"activation", on_activation, 1u << 1},
+                                         {"SIGPROF", on_sigprof, 1u << 0}};
+#define NEST_TARGET(name_, sigs_, masked_)                                                  {.name = name_, .description = "test", .funcs = no_funcs, .nfuncs = 1,                   .state_size = sizeof(nest_state), .config = masked_, .setup = nest_setup,               .signals = sigs_, .nsignals = 2}
+static const sr_target nest_bad = NEST_TARGET("nest@unmasked", nest_unmasked, &no);
+static const sr_target nest_good = NEST_TARGET("nest@masked", nest_masked, &yes);
+
+static void test_nested_signals(void)
+{
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    sc.signal_rate = 300;
+    hunt_result bad = harness_hunt(&nest_bad, &sc, DEC_RANDOM, 1, 20000);
+    CHECK(bad.found && !strcmp(bad.message, "torn record"), "unmasked: %s",
+          bad.found ? bad.message : "nothing");
+    for (int m = DEC_RANDOM; m <= DEC_PCT; m++) {
+        hunt_result good = harness_hunt(&nest_good, &sc, m, 1, 20000);
+        CHECK(!good.found, "masked (mode %d): %s", m, good.message);
+    }
+    /* remote delivery ignores masks: the profiler suspends the thread inside
+     * the activation handler and sees the record torn */
+    sc.delivery = SR_DELIVER_MIXED;
+    bad = harness_hunt(&nest_good, &sc, DEC_RANDOM, 1, 20000);
+    CHECK(bad.found && (!strcmp(bad.message, "torn record") ||
+                        !strcmp(bad.message, "nested despite the mask")),
+          "masked, mixed delivery: %s", bad.found ? bad.message : "nothing");
+}
+
+/* ------------------------------------------------------------------ */
 /* Check 5: data races.                                               */
 /* ------------------------------------------------------------------ */
 
@@ -779,9 +1088,13 @@ int main(void)
     RUN(test_strategies);
     RUN(test_replay_determinism);
     RUN(test_check_target_assert);
+    RUN(test_check_target_own);
     RUN(test_check_walk_oracle);
     RUN(test_check_rewriter);
     RUN(test_check_signal_context);
     RUN(test_check_races);
+    RUN(test_nested_signals);
+    RUN(test_unwind);
+    RUN(test_stack_move);
     return harness_exit();
 }

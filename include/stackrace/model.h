@@ -50,6 +50,13 @@ extern "C" {
 
 #define SR_API_VERSION 1
 
+/* A function that does not return, in C11 and in C++. */
+#ifdef __cplusplus
+#define SR_NORETURN [[noreturn]]
+#else
+#define SR_NORETURN _Noreturn
+#endif
+
 typedef uint64_t sr_word;   /* a machine word of the model */
 typedef uint64_t sr_addr;   /* a synthetic address (stack words) */
 typedef uint64_t sr_pc;     /* a synthetic program counter */
@@ -199,6 +206,17 @@ sr_addr sr_stack_lo(const sr_stack *s);
 sr_addr sr_stack_hi(const sr_stack *s);
 /* The stack containing addr (lo <= addr <= hi), or NULL. */
 sr_stack *sr_stack_of(sr_addr addr);
+/* Moves stack s to a new address range of `size` bytes (0: the same size),
+ * as a runtime that grows, shrinks or copies a thread's stack does (Go's
+ * copystack). The live words (from the lowest SP of any actor on the stack
+ * up) keep their distance from the top; the engine moves its ground truth,
+ * the SP of every actor on the stack and the walks in progress over it.
+ * Everything else that points into the stack — your side tables, saved
+ * contexts, a walker's local variables — is yours to fix (Go's
+ * adjuststkbar): an access through a pointer into the old range is a
+ * rewriter finding. sr_stack_lo/hi tell the new range. One scheduling
+ * point; the move counts as a write of every live word (check 5). */
+void sr_stack_move(sr_stack *s, uint32_t size);
 
 /* Stack words: scheduling points, and plain accesses for check 5.
  * Loading or storing a word outside every stack is a target bug
@@ -223,6 +241,14 @@ void sr_call(int fi);
 /* Return from the current function: two steps (epilogue; pop and jump),
  * plus the trampoline's steps if the popped word is a trampoline PC. */
 void sr_ret(void);
+/* A multi-frame unwind (longjmp, a panic's recovery, a C++ exception): the
+ * current actor's frames below `sp` are popped at once — no epilogues, no
+ * returns, no trampolines — and it goes on at `pc` with SP = sp. `sp` must
+ * be where a live frame's body runs (sr_sp() there, as setjmp would save
+ * it) and `pc` a PC of that frame's function. One scheduling point. The
+ * rewriter must forget what it kept for the popped frames (Go's
+ * gcUnwindBarriers): their slots are dead, and the next calls reuse them. */
+void sr_unwind(sr_addr sp, sr_pc pc);
 /* Frames on a stack's ground truth (for targets' own bookkeeping/tests). */
 unsigned sr_stack_depth(const sr_stack *s);
 
@@ -239,9 +265,26 @@ typedef struct sr_sigctx {
     sr_pc pc;
     sr_addr sp;
     bool remote;
+    unsigned signo;   /* which signal: its index in sr_target.signals (0 for on_signal) */
+    bool nested;      /* it landed while a handler (of another signal) ran on the victim */
 } sr_sigctx;
 
 typedef void (*sr_signal_fn)(void *target_state, const sr_sigctx *ctx);
+
+/* A target with several signals (a runtime's own suspension signal and a
+ * profiler's SIGPROF, say) lists them in sr_target.signals; the schedule
+ * picks which one lands. A signal never lands on an actor that is running
+ * its handler (as a Unix signal without SA_NODEFER), but another signal can:
+ * in same-thread delivery its handler then runs nested in the first one's,
+ * unless the first one blocks it (`blocks`, as sa_mask does). Remote
+ * delivery suspends the victim whatever it is running: masks do not apply,
+ * as a profiler thread's SuspendThread ignores them. */
+#define SR_MAX_SIGNALS 8
+typedef struct sr_signal {
+    const char *name;        /* "SIGPROF": shown where it lands */
+    sr_signal_fn handler;
+    uint32_t blocks;         /* bit i: signal i cannot land while this handler runs */
+} sr_signal;
 
 /* True while the current actor runs a signal handler. */
 bool sr_in_handler(void);
@@ -260,8 +303,18 @@ uint32_t sr_choose(uint32_t n);
 
 /* Check 1, target asserts: the target's own fatal error (a runtime's throw). Ends
  * the execution with a finding; does not return. */
-_Noreturn void sr_throw_at(const char *msg, const char *where);
+SR_NORETURN void sr_throw_at(const char *msg, const char *where);
 #define sr_throw(msg) sr_throw_at((msg), __func__)
+
+/* The target's own checks: an invariant of the mechanism that the engine
+ * cannot know ("the hijacked slot still holds the stub when the GC takes
+ * the hijack down"). Ends the execution with a finding whose check is
+ * `check`: 1-31 characters of a-z, 0-9 and '-', not one of the engine's
+ * names; it prefixes the finding's file name (hijack-lost-<hash>.sched).
+ * `msg` must not vary between schedules (no addresses: they go in a note),
+ * so that one bug gives one signature. Does not return. */
+SR_NORETURN void sr_fail_at(const char *check, const char *msg, const char *where);
+#define sr_fail(check, msg) sr_fail_at((check), (msg), __func__)
 
 /* Check 2, the walk oracle. A walker reports what it found; the engine
  * compares the return PCs with the ground truth of the walked stack at some
@@ -301,7 +354,7 @@ void sr_walk_end_at(sr_walk *w, sr_walk_end_kind kind, const char *where);
 void sr_rewriter_done(sr_stack *s, unsigned side_entries);
 /* A rewriter-bookkeeping failure the target detected itself (e.g. a
  * trampoline hit that finds no entry). Does not return. */
-_Noreturn void sr_rewriter_fail_at(const char *msg, const char *where);
+SR_NORETURN void sr_rewriter_fail_at(const char *msg, const char *where);
 #define sr_rewriter_fail(msg) sr_rewriter_fail_at((msg), __func__)
 
 /* ------------------------------------------------------------------ */
@@ -333,8 +386,11 @@ typedef struct sr_target {
     const void *config;       /* the target's own constant (e.g. a variant) */
     /* Per execution: build the world (stacks, actors) from the scenario. */
     void (*setup)(void *state, const void *config, const sr_scenario *sc);
-    /* The signal handler (the sampler). */
+    /* The signal handler (the sampler), for a target with one signal. */
     sr_signal_fn on_signal;
+    /* Or the signals of a target with several (then on_signal is unused). */
+    const sr_signal *signals;
+    unsigned nsignals;
     /* Name of the actor that runs handlers in remote delivery ("M3"). */
     const char *profiler_name;
     /* Scenario defaults for this target (NULL: the engine's). */
