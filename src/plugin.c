@@ -66,6 +66,19 @@ static int check_targets(const sr_plugin *p, const char *path, char *err, size_t
     return 0;
 }
 
+/* The files loaded so far: the same file named twice (STACKRACE_PLUGIN and
+ * --plugin, say) is loaded once. */
+static struct { dev_t dev; ino_t ino; } loaded[64];
+static unsigned nloaded;
+
+static bool already_loaded(const struct stat *st)
+{
+    for (unsigned i = 0; i < nloaded; i++)
+        if (loaded[i].dev == st->st_dev && loaded[i].ino == st->st_ino)
+            return true;
+    return false;
+}
+
 int plugin_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -75,6 +88,12 @@ int plugin_load(const char *path, char *err, size_t errlen)
     }
     if (!S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "plug-in %s is not a file", path);
+        return -1;
+    }
+    if (already_loaded(&st))
+        return 0;
+    if (nloaded == sizeof loaded / sizeof loaded[0]) {
+        snprintf(err, errlen, "%s: more than %zu plug-ins", path, sizeof loaded / sizeof loaded[0]);
         return -1;
     }
     /* a name without a slash is a file here, not a library to search for */
@@ -114,6 +133,9 @@ int plugin_load(const char *path, char *err, size_t errlen)
     }
     /* the origin names the path as given; the object stays loaded */
     sprintf(file, "%s", path);
+    loaded[nloaded].dev = st.st_dev;
+    loaded[nloaded].ino = st.st_ino;
+    nloaded++;
     for (uint32_t i = 0; i < p->ntargets; i++)
         if (registry_add(p->targets[i], file, err, errlen) != 0)
             return -1; /* checked above: cannot happen */

@@ -9,7 +9,8 @@
 /* Loads the plug-in at path and registers its targets. 0, or -1 with a
  * one-line reason in err: not a loadable object, no entry point, another
  * ABI or structure layout, a malformed or duplicate target. On an error no
- * target of the plug-in is registered. */
+ * target of the plug-in is registered. A file already loaded (by another
+ * path too) is not loaded again: 0. */
 int plugin_load(const char *path, char *err, size_t errlen);
 /* Loads every path of a colon-separated list (STACKRACE_PLUGIN); stops at
  * the first error. */

@@ -63,10 +63,15 @@ ok "a directory: $(cat "$ERR")"
 run 2 list --plugin
 grep -q "^stackrace: --plugin needs the path" "$ERR" || fail "--plugin without a value"
 ok "--plugin without a path: $(cat "$ERR")"
-run 2 --plugin "$P/tiny-good.so" --plugin "$P/tiny-good.so" list
+cp "$P/tiny-good.so" "$SCRATCH/tiny-copy.so"
+run 2 --plugin "$P/tiny-good.so" --plugin "$SCRATCH/tiny-copy.so" list
 grep -q "target 'tiny@racy' is already registered ($P/tiny-good.so)" "$ERR" ||
-    fail "loaded twice: wrong message"
-ok "the same plug-in twice: $(cat "$ERR")"
+    fail "two plug-ins with one target name: wrong message"
+ok "two plug-ins defining one target: $(cat "$ERR")"
+ln -sf "$P/tiny-good.so" "$SCRATCH/tiny-link.so"
+STACKRACE_PLUGIN="$P/tiny-good.so" run 0 --plugin "$P/tiny-good.so" --plugin "$SCRATCH/tiny-link.so" list
+[[ $(grep -c '^tiny@' "$OUT") -eq 2 ]] || fail "one plug-in named three ways: its targets not listed once"
+ok "one plug-in named three ways (STACKRACE_PLUGIN, --plugin, a link) is loaded once"
 STACKRACE_PLUGIN="$P/tiny-ABI.so" run 2 list
 grep -q "(from STACKRACE_PLUGIN)$" "$ERR" || fail "STACKRACE_PLUGIN: the error does not say where the path came from"
 ok "a bad plug-in from STACKRACE_PLUGIN: $(cat "$ERR")"
