@@ -80,6 +80,8 @@ int cmd_list(int argc, char **argv)
  * each --plugin's in order. 0, or 2 after a one-line error. */
 static int load_targets(int *argc, char **argv)
 {
+    if (*argc < 1)
+        return 0;
     bool builtins = true;
     int n = 1;
     for (int i = 1; i < *argc; i++)

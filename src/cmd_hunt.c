@@ -32,6 +32,7 @@
 #include "scenario.h"
 
 #define MAX_FINDINGS 256
+#define MAX_RACE_FINDINGS (MAX_FINDINGS / 2) /* races never crowd out a fatal finding */
 
 typedef struct hunt_finding {
     char signature[64];
@@ -69,7 +70,8 @@ typedef struct hunt {
     int nfindings;
     uint64_t first_execs, first_fatal_execs;
     double first_seconds, first_fatal_seconds;
-    int nfatal;
+    int nfatal, nraces;
+    bool said_full;            /* the table is full: said once */
     int error; /* 2 if a finding could not be written */
 } hunt;
 
@@ -102,10 +104,13 @@ static void minimize_finding(hunt *h, hunt_finding *hf, const schedule *found, e
     sched_free(&small);
 }
 
-/* The replay command of a plug-in's finding must load the plug-in too. */
+/* The replay command of a plug-in's finding must load the plug-in too (and
+ * leave the built-in targets out if the hunt did). */
 static const char *plugin_flag(const hunt *h)
 {
-    return registry_plugin_of(h->t) ? " --plugin " : "";
+    if (!registry_plugin_of(h->t))
+        return "";
+    return registry_has_builtins() ? " --plugin " : " --no-builtins --plugin ";
 }
 
 static const char *plugin_path(const hunt *h)
@@ -195,13 +200,25 @@ static void on_finding(hunt *h, exec *e, const finding *f, bool fatal)
             pthread_mutex_unlock(&h->mu);
             return;
         }
-    if (h->nfindings == MAX_FINDINGS || h->ended) {
+    if (h->ended) {
+        pthread_mutex_unlock(&h->mu);
+        return;
+    }
+    if (h->nfindings == MAX_FINDINGS || (!fatal && h->nraces == MAX_RACE_FINDINGS)) {
+        if (!h->said_full) {
+            clear_progress(h);
+            fprintf(stderr, "stackrace: hunt: %d distinct %s found: no more are saved\n",
+                    fatal ? MAX_FINDINGS : MAX_RACE_FINDINGS, fatal ? "findings" : "data races");
+            h->said_full = true;
+        }
         pthread_mutex_unlock(&h->mu);
         return;
     }
     hunt_finding *hf = &h->findings[h->nfindings++];
+    h->nraces += !fatal;
     snprintf(hf->signature, sizeof hf->signature, "%s", sig);
     hf->f = *f;
+    hf->fatal = fatal;
     snprintf(hf->path, sizeof hf->path, "%s/%s.sched", h->out_dir, sig);
     schedule s = {.sc = h->sc};
     snprintf(s.target, sizeof s.target, "%s", h->t->name);
@@ -219,7 +236,6 @@ static void on_finding(hunt *h, exec *e, const finding *f, bool fatal)
         return;
     }
     uint64_t execs = atomic_load(&h->execs); /* executions run so far, all jobs */
-    hf->fatal = fatal;
     hf->execs = execs;
     hf->seconds = secs;
     if (h->nfindings == 1) {
@@ -341,7 +357,14 @@ static void progress(hunt *h, double now)
 static void print_json(hunt *h, double secs)
 {
     uint64_t n = atomic_load(&h->execs);
+    /* the top-level fields describe the finding that matters: the first fatal
+     * one if there is one, else the first data race; "findings" lists all */
     const hunt_finding *first = h->nfindings ? &h->findings[0] : NULL;
+    for (int i = 0; i < h->nfindings; i++)
+        if (h->findings[i].fatal) {
+            first = &h->findings[i];
+            break;
+        }
     printf("{\"target\":");
     report_json_string(stdout, h->t->name);
     printf(",\"strategy\":\"%s\",\"depth\":%u,\"seed\":%llu,\"jobs\":%d,\"found\":%s",

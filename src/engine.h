@@ -44,9 +44,11 @@
 #define STACK_REGION 0x7f0000000000ull
 #define STACK_STRIDE 0x100000ull   /* one stack per MiB of address space */
 #define STACK_MAX_BYTES 0x40000u   /* 256 KiB */
-#define STACK_HOMES 4              /* a stack's stride holds 4 homes of STACK_MAX_BYTES: a
-                                      move goes to the next, so an address into the old
-                                      one is recognised as stale (stack.c) */
+#define STACK_HOMES 3              /* homes of STACK_MAX_BYTES in a stack's stride (the
+                                      last quarter stays empty, so that no stack's hi is
+                                      the next stride's first address): a move goes to the
+                                      next home, so an address into a home it left is
+                                      recognised as stale (stack.c) */
 #define FIBER_STACK_BYTES (256u * 1024u)
 
 typedef enum actor_state {

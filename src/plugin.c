@@ -31,7 +31,8 @@ static const char *layout_mismatch(const sr_plugin *p)
     }
     if (p->sizeof_target != ours.sizeof_target || p->sizeof_func != ours.sizeof_func ||
         p->sizeof_scenario != ours.sizeof_scenario || p->sizeof_walk != ours.sizeof_walk ||
-        p->sizeof_sigctx != ours.sizeof_sigctx)
+        p->sizeof_sigctx != ours.sizeof_sigctx || p->sizeof_signal != ours.sizeof_signal ||
+        p->sizeof_lock != ours.sizeof_lock)
         return "built with other stackrace headers (structure sizes differ); rebuild it "
                "against this stackrace";
     return NULL;
@@ -41,6 +42,11 @@ static int check_targets(const sr_plugin *p, const char *path, char *err, size_t
 {
     if (!p->targets || p->ntargets == 0) {
         snprintf(err, errlen, "%s: the plug-in has no targets", path);
+        return -1;
+    }
+    if (p->ntargets > registry_room()) {
+        snprintf(err, errlen, "%s: %u targets, room for %u more", path, p->ntargets,
+                 registry_room());
         return -1;
     }
     for (uint32_t i = 0; i < p->ntargets; i++) {
@@ -138,7 +144,7 @@ int plugin_load(const char *path, char *err, size_t errlen)
     nloaded++;
     for (uint32_t i = 0; i < p->ntargets; i++)
         if (registry_add(p->targets[i], file, err, errlen) != 0)
-            return -1; /* checked above: cannot happen */
+            return -1; /* checked above (names, duplicates, room): cannot happen */
     return 0;
 }
 

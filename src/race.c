@@ -323,12 +323,22 @@ void race_name(exec *e, const void *p, unsigned long size, const char *role, con
     r->names[r->nnames++] = (race_names){p, (const char *)p + size, role, owner};
 }
 
-void race_stack_moved(exec *e, const sr_stack *s)
+void race_stack_moved(exec *e, const sr_stack *s, uint32_t old_n, uint32_t new_n,
+                      uint32_t kept)
 {
     race *r = &e->race;
-    if (r->stack_shadow[s->id]) {
-        ENGINE_QUIET_BEGIN();
-        memset(r->stack_shadow[s->id], 0, r->stack_cap[s->id]);
-        ENGINE_QUIET_END();
-    }
+    uint8_t *sh = r->stack_shadow[s->id];
+    if (!sh || !r->stride)
+        return;
+    size_t stride = r->stride, have = r->stack_cap[s->id] / stride;
+    grow(&r->stack_shadow[s->id], &r->stack_cap[s->id], (size_t)new_n * stride);
+    sh = r->stack_shadow[s->id];
+    ENGINE_QUIET_BEGIN();
+    if (old_n <= have) /* else nothing of it was ever recorded past `have` */
+        memmove(sh + (size_t)(new_n - kept) * stride, sh + (size_t)(old_n - kept) * stride,
+                (size_t)kept * stride);
+    else
+        memset(sh, 0, r->stack_cap[s->id]);
+    memset(sh, 0, (size_t)(new_n - kept) * stride); /* below the kept words: nothing yet */
+    ENGINE_QUIET_END();
 }

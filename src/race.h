@@ -85,6 +85,8 @@ void race_resume(struct exec *e, int victim, int handler);
 
 void race_name(struct exec *e, const void *p, unsigned long size, const char *role,
                const char *owner);
-/* A stack moved: its old words' history is gone (the move rewrites them). */
-void race_stack_moved(struct exec *e, const struct sr_stack *s);
+/* Stack s moved from old_n words to new_n, keeping the top `kept` words in
+ * their places counted from the top: their history moves with them. */
+void race_stack_moved(struct exec *e, const struct sr_stack *s, uint32_t old_n, uint32_t new_n,
+                      uint32_t kept);
 #endif

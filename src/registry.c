@@ -88,3 +88,13 @@ const char *registry_plugin_of(const sr_target *t)
             return strcmp(entries[i].origin, REGISTRY_BUILT_IN) ? entries[i].origin : NULL;
     return NULL;
 }
+
+bool registry_has_builtins(void)
+{
+    for (unsigned i = 0; i < nentries; i++)
+        if (!strcmp(entries[i].origin, REGISTRY_BUILT_IN))
+            return true;
+    return false;
+}
+
+unsigned registry_room(void) { return REGISTRY_MAX - nentries; }

@@ -5,6 +5,7 @@
  */
 #ifndef STACKRACE_REGISTRY_H
 #define STACKRACE_REGISTRY_H
+#include <stdbool.h>
 #include <stddef.h>
 #include "stackrace/model.h"
 
@@ -21,6 +22,10 @@ const sr_target *registry_find(const char *name);
 unsigned registry_count(void);
 const sr_target *registry_at(unsigned i);
 const char *registry_origin(unsigned i);
+/* Whether any built-in target is registered (not under --no-builtins). */
+bool registry_has_builtins(void);
+/* How many more targets the registry takes. */
+unsigned registry_room(void);
 /* The plug-in t came from, or NULL if it is built in (or not registered). */
 const char *registry_plugin_of(const sr_target *t);
 #endif

@@ -327,13 +327,15 @@ void sr_ret(void)
 
 /* ---- stack moves ---- */
 
-/* The lowest SP of an actor on s: everything below it is dead. */
+/* The lowest live address of s: the lowest SP of an actor on it, or of its
+ * innermost return slot (its owner may run on another stack, as Go's
+ * newstack runs copystack on g0). Everything below it is dead. */
 static sr_addr live_low(exec *e, const sr_stack *s)
 {
-    sr_addr low = s->hi;
+    sr_addr low = s->depth ? s->frames[s->depth - 1].slot : s->hi;
     for (int i = 0; i < e->nactors; i++) {
         sr_addr sp = e->actors[i].sp;
-        if (sp >= s->lo && sp <= s->hi && sp < low)
+        if (sp >= s->lo && sp < s->hi && sp < low)
             low = sp;
     }
     return low;
@@ -343,21 +345,22 @@ void sr_stack_move(sr_stack *s, uint32_t size)
 {
     exec *e = exec_current;
     size = size ? (size + 7u) & ~7u : (uint32_t)(s->hi - s->lo);
-    sr_addr old_lo = s->lo, old_hi = s->hi, low = live_low(e, s);
-    if (size > STACK_MAX_BYTES || old_hi - low > size)
+    sr_addr old_lo = s->lo, old_hi = s->hi;
+    if (size > STACK_MAX_BYTES || old_hi - live_low(e, s) > size)
         exec_fail_detail(CHECK_MODEL, "model misuse: a stack move to a size that does not hold "
                          "the live frames (or over 256 KiB)", s->name, NULL);
-    uint32_t live = (uint32_t)((old_hi - low) / 8), nwords = size / 8;
-    /* the live words keep their distance from the top, as copystack keeps them */
+    uint32_t old_n = (uint32_t)((old_hi - old_lo) / 8), new_n = size / 8;
+    uint32_t kept = old_n < new_n ? old_n : new_n; /* words copied, counted from the top */
+    /* the words keep their distance from the top, as copystack keeps them */
     ENGINE_QUIET_BEGIN();
-    sr_word *words = calloc(nwords, 8);
+    sr_word *words = calloc(new_n, 8);
     if (!words)
         abort();
-    memcpy(words + (nwords - live), s->words + (low - old_lo) / 8, (size_t)live * 8);
+    memcpy(words + (new_n - kept), s->words + (old_n - kept), (size_t)kept * 8);
     free(s->words);
     ENGINE_QUIET_END();
     s->words = words;
-    s->cap_words = nwords;
+    s->cap_words = new_n;
     s->homes_left |= 1u << s->home;
     s->home = (s->home + 1) % STACK_HOMES;
     s->homes_left &= ~(1u << s->home);
@@ -371,11 +374,11 @@ void sr_stack_move(sr_stack *s, uint32_t size)
             e->actors[i].sp += delta;
     for (sr_walk *w = s->walks; w; w = w->next_active)
         w->sp += delta;
-    /* the move rewrites every live word: readers it does not exclude race with it */
-    race_stack_moved(e, s);
-    for (uint32_t k = 1; k <= live; k++) {
+    /* the move rewrites every word it keeps: accesses it does not exclude race with it */
+    race_stack_moved(e, s, old_n, new_n, kept);
+    for (uint32_t k = 1; k <= kept; k++) {
         race_write(e, NULL, s->hi - 8 * (sr_addr)k, "sr_stack_move");
-        ENGINE_TSAN_WRITE(&s->words[nwords - k]);
+        ENGINE_TSAN_WRITE(&s->words[new_n - k]);
     }
     exec_point(T_STACK_MOVE, s->lo, size, s->name);
 }
@@ -402,8 +405,8 @@ void sr_unwind(sr_addr sp, sr_pc pc)
     /* the handler's C code would go on after it: siglongjmp is not modelled */
     if (a->handler_depth)
         exec_fail_detail(CHECK_MODEL, "model misuse: an unwind from a signal handler", "", NULL);
-    while (s->depth > k)
-        stk_gt_pop(s);
+    s->depth = k; /* at once: no walk may see the frames go one by one */
+    walk_note_change(s);
     a->sp = sp;
     a->pc = pc;
     exec_point(T_UNWIND, sp, pc, NULL);

@@ -364,7 +364,9 @@ j = json.load(open(sys.argv[1]))
 assert j["found"] is True
 fs = j["findings"]
 assert fs, "no findings listed"
-assert j["finding"] == fs[0]["file"]
+fatal = [f for f in fs if f["fatal"]]
+assert j["finding"] == (fatal or fs)[0]["file"], "the top level is not the first fatal finding"
+assert j["check"] == (fatal or fs)[0]["check"]
 for f in fs:
     assert os.path.isfile(f["file"]), f["file"]
 assert len({f["signature"] for f in fs}) == len(fs), "duplicate signatures"

@@ -140,7 +140,8 @@ static void test_check_target_own(void)
         exec_run(e, &named_bad, &sc, &r);
         found = r.failed;
     }
-    CHECK(found && r.f.check == CHECK_TARGET_CHECK, "unlocked: %s", found ? r.f.message : "nothing");
+    CHECK(found && r.f.check == CHECK_TARGET_CHECK, "unlocked: %s",
+          found ? r.f.message : "nothing");
     CHECK(!strcmp(finding_check(&r.f), "single-owner"), "check shown as %s", finding_check(&r.f));
     char sig[64];
     finding_signature(&r.f, named_bad.name, sig, sizeof sig);
@@ -578,7 +579,10 @@ static void unwind_setup(void *state, const void *config, const sr_scenario *sc)
 }
 
 static const enum unwind_variant unwind_variants[3] = {U_DISCARDS, U_KEEPS, U_BOGUS};
-#define UNWIND_TARGET(name_, i)                                                             {.name = name_, .description = "test", .funcs = unwind_funcs, .nfuncs = U_NFUNCS,        .state_size = sizeof(unwind_state), .config = &unwind_variants[i],                      .setup = unwind_setup}
+#define UNWIND_TARGET(name_, i)                                                          \
+    {.name = name_, .description = "test", .funcs = unwind_funcs, .nfuncs = U_NFUNCS,    \
+    .state_size = sizeof(unwind_state), .config = &unwind_variants[i],                   \
+    .setup = unwind_setup}
 static const sr_target unwind_targets[3] = {UNWIND_TARGET("unwind@discards", 0),
                                             UNWIND_TARGET("unwind@keeps", 1),
                                             UNWIND_TARGET("unwind@bogus", 2)};
@@ -603,10 +607,12 @@ static void test_unwind(void)
  * runtime that adjusts its side table (adjuststkbar) takes the barrier down
  * at the new address; the one that does not writes through the old one. A
  * walk after the move, from the new SP, must match the moved ground truth. */
+enum { MOVE_ADJUSTS, MOVE_STALE, MOVE_OFF_STACK, MOVE_RACY };
+
 typedef struct move_state {
-    bool adjusts;
-    sr_stack *stack;
-    sr_word slot, orig;
+    int mode;
+    sr_stack *stack, *other;
+    sr_word slot, orig, go;
 } move_state;
 
 static void walk_here(const sr_stack *s)
@@ -636,12 +642,17 @@ static void move_mutator(void *arg)
     sr_store(&st->orig, sr_stack_load(slot));
     sr_store(&st->slot, slot);
     sr_stack_store(slot, SR_PC(U_TRAMP));
-    sr_addr old_hi = sr_stack_hi(st->stack);
+    sr_addr old_hi = sr_stack_hi(st->stack), saved_sp = sr_sp();
+    if (st->mode == MOVE_OFF_STACK) /* the move runs on another stack, as newstack on g0 */
+        sr_set_sp(sr_stack_hi(st->other) - 64);
     sr_stack_move(st->stack, 8192); /* grows from 4 KiB */
-    if (sr_stack_hi(st->stack) == old_hi || sr_stack_lo(st->stack) + 8192 != sr_stack_hi(st->stack))
+    sr_addr delta = sr_stack_hi(st->stack) - old_hi;
+    if (st->mode == MOVE_OFF_STACK)
+        sr_set_sp(saved_sp + delta); /* back, to the moved frame (sched.sp adjusted) */
+    if (!delta || sr_stack_lo(st->stack) + 8192 != sr_stack_hi(st->stack))
         sr_throw("the stack did not move");
-    if (st->adjusts)
-        sr_store(&st->slot, sr_load(&st->slot) + (sr_stack_hi(st->stack) - old_hi));
+    if (st->mode != MOVE_STALE)
+        sr_store(&st->slot, sr_load(&st->slot) + delta);
     sr_stack_store(sr_load(&st->slot), sr_load(&st->orig)); /* the barrier comes down */
     walk_here(st->stack);
     sr_call(U_F3);
@@ -651,26 +662,75 @@ static void move_mutator(void *arg)
     sr_rewriter_done(st->stack, 0);
 }
 
+/* A reader of the stack that nothing orders with the move: a race. */
+static void move_reader(void *arg)
+{
+    move_state *st = arg;
+    while (!sr_atomic_load(&st->go))
+        sr_yield();
+    (void)sr_stack_load(sr_stack_hi(st->stack) - 8 - unwind_funcs[U_ROOT].frame_size);
+}
+
+static void move_racy_mutator(void *arg)
+{
+    move_state *st = arg;
+    sr_enter(st->stack, U_ROOT);
+    sr_call(U_F1);
+    sr_atomic_store(&st->go, 1);
+    for (int k = 0; k < 4; k++)
+        sr_step();
+    sr_stack_move(st->stack, 8192);
+    sr_ret();
+}
+
 static void move_setup(void *state, const void *config, const sr_scenario *sc)
 {
     move_state *st = state;
     (void)sc;
-    st->adjusts = *(const bool *)config;
+    st->mode = *(const int *)config;
     st->stack = sr_stack_new("S", 4096);
-    sr_spawn("M", SR_ACTOR_SIGNALABLE, move_mutator, st);
+    st->other = sr_stack_new("B", 4096);
+    if (st->mode == MOVE_RACY) {
+        sr_spawn("M", 0, move_racy_mutator, st);
+        sr_spawn("R", 0, move_reader, st);
+    } else {
+        sr_spawn("M", SR_ACTOR_SIGNALABLE, move_mutator, st);
+    }
 }
 
-#define MOVE_TARGET(name_, cfg)                                                             {.name = name_, .description = "test", .funcs = unwind_funcs, .nfuncs = U_NFUNCS,        .state_size = sizeof(move_state), .config = cfg, .setup = move_setup}
-static const sr_target move_good = MOVE_TARGET("move@adjusts", &yes);
-static const sr_target move_bad = MOVE_TARGET("move@stale", &no);
+static const int move_modes[4] = {MOVE_ADJUSTS, MOVE_STALE, MOVE_OFF_STACK, MOVE_RACY};
+#define MOVE_TARGET(name_, i)                                                           \
+    {.name = name_, .description = "test", .funcs = unwind_funcs, .nfuncs = U_NFUNCS,   \
+     .state_size = sizeof(move_state), .config = &move_modes[i], .setup = move_setup}
+static const sr_target move_targets[4] = {
+    MOVE_TARGET("move@adjusts", 0), MOVE_TARGET("move@stale", 1),
+    MOVE_TARGET("move@off-stack", 2), MOVE_TARGET("move@racy", 3)};
 
 static void test_stack_move(void)
 {
     sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
-    expect(&move_good, SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
-    hunt_result r = harness_hunt(&move_bad, &sc, DEC_RANDOM, 1, 100);
+    expect(&move_targets[MOVE_ADJUSTS], SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
+    expect(&move_targets[MOVE_OFF_STACK], SR_DELIVER_SAME_THREAD, CHECK_NONE, NULL);
+    hunt_result r = harness_hunt(&move_targets[MOVE_STALE], &sc, DEC_RANDOM, 1, 100);
     CHECK(r.found && r.check == CHECK_REWRITER && strstr(r.message, "moved stack's old home"),
           "stale: %s", r.found ? r.message : "nothing");
+    /* a read before the move, unordered with it, races with the move's writes:
+     * the read's history moves with the word */
+    exec *e = run_new_exec();
+    e->race.on = true;
+    exec_result res;
+    bool read_first = false;
+    for (uint64_t i = 0; i < 2000 && !read_first; i++) {
+        dec_start_strategy(&e->dec, DEC_RANDOM, rng_mix(i + 1), &sc, 3);
+        exec_run(e, &move_targets[MOVE_RACY], &sc, &res);
+        for (unsigned k = 0; k < res.nreports; k++) {
+            const char *d = res.reports[k].detail, *rd = strstr(d, "read by R");
+            const char *wr = strstr(d, "write by M");
+            read_first |= rd && wr && rd < wr && strstr(d, "sr_stack_move");
+        }
+    }
+    CHECK(read_first, "no race between a read and the later move of its word");
+    run_free_exec(e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -733,7 +793,10 @@ static const sr_signal nest_unmasked[2] = {{"activation", on_activation, 0},
                                            {"SIGPROF", on_sigprof, 0}};
 static const sr_signal nest_masked[2] = {{"activation", on_activation, 1u << 1},
                                          {"SIGPROF", on_sigprof, 1u << 0}};
-#define NEST_TARGET(name_, sigs_, masked_)                                                  {.name = name_, .description = "test", .funcs = no_funcs, .nfuncs = 1,                   .state_size = sizeof(nest_state), .config = masked_, .setup = nest_setup,               .signals = sigs_, .nsignals = 2}
+#define NEST_TARGET(name_, sigs_, masked_)                                               \
+    {.name = name_, .description = "test", .funcs = no_funcs, .nfuncs = 1,               \
+    .state_size = sizeof(nest_state), .config = masked_, .setup = nest_setup,            \
+    .signals = sigs_, .nsignals = 2}
 static const sr_target nest_bad = NEST_TARGET("nest@unmasked", nest_unmasked, &no);
 static const sr_target nest_good = NEST_TARGET("nest@masked", nest_masked, &yes);
 

@@ -213,9 +213,10 @@ sr_stack *sr_stack_of(sr_addr addr);
  * the SP of every actor on the stack and the walks in progress over it.
  * Everything else that points into the stack — your side tables, saved
  * contexts, a walker's local variables — is yours to fix (Go's
- * adjuststkbar): an access through a pointer into the old range is a
- * rewriter finding. sr_stack_lo/hi tell the new range. One scheduling
- * point; the move counts as a write of every live word (check 5). */
+ * adjuststkbar): an access through a pointer into a range the stack left
+ * in its last two moves is a rewriter finding (a stack has three homes,
+ * taken in turn). sr_stack_lo/hi tell the new range. One scheduling point;
+ * the move counts as a write of every word it keeps (check 5). */
 void sr_stack_move(sr_stack *s, uint32_t size);
 
 /* Stack words: scheduling points, and plain accesses for check 5.
@@ -277,8 +278,8 @@ typedef void (*sr_signal_fn)(void *target_state, const sr_sigctx *ctx);
  * its handler (as a Unix signal without SA_NODEFER), but another signal can:
  * in same-thread delivery its handler then runs nested in the first one's,
  * unless the first one blocks it (`blocks`, as sa_mask does). Remote
- * delivery suspends the victim whatever it is running: masks do not apply,
- * as a profiler thread's SuspendThread ignores them. */
+ * delivery ignores masks (a profiler thread's SuspendThread does not ask),
+ * though not a victim's running handler of that same signal. */
 #define SR_MAX_SIGNALS 8
 typedef struct sr_signal {
     const char *name;        /* "SIGPROF": shown where it lands */

@@ -11,7 +11,7 @@
  * Load it with `stackrace --plugin ./my-runtime.so hunt my-runtime@buggy`
  * (every command takes --plugin, before or after the command name, as
  * often as needed), or name it in STACKRACE_PLUGIN (colon-separated paths;
- * the fuzz drivers read it too).
+ * the fuzz driver fuzz_plugin reads it too, with STACKRACE_TARGET).
  *
  * Linking. A plug-in does not link the engine: the model API (every sr_*
  * function) is resolved, when the plug-in is loaded, against the program
@@ -51,6 +51,8 @@ struct sr_plugin {
     uint32_t sizeof_scenario;     /* sizeof(sr_scenario) */
     uint32_t sizeof_walk;         /* sizeof(sr_walk) */
     uint32_t sizeof_sigctx;       /* sizeof(sr_sigctx) */
+    uint32_t sizeof_signal;       /* sizeof(sr_signal) */
+    uint32_t sizeof_lock;         /* sizeof(sr_lock) */
     const char *name;             /* the plug-in's name, for messages */
     const sr_target *const *targets;
     uint32_t ntargets;
@@ -59,7 +61,8 @@ struct sr_plugin {
 #define SR_PLUGIN_LAYOUT                                                         \
     SR_PLUGIN_ABI, (uint32_t)sizeof(sr_target), (uint32_t)sizeof(sr_func),       \
         (uint32_t)sizeof(sr_scenario), (uint32_t)sizeof(sr_walk),                \
-        (uint32_t)sizeof(sr_sigctx)
+        (uint32_t)sizeof(sr_sigctx), (uint32_t)sizeof(sr_signal),                \
+        (uint32_t)sizeof(sr_lock)
 
 #ifdef __cplusplus
 #define SR_PLUGIN_EXTERN extern "C"

@@ -78,7 +78,7 @@ __attribute__((visibility("default"))) const sr_plugin *stackrace_plugin_v1(void
         SR_PLUGIN_ABI, sizeof(sr_target) + 8,
 #endif
         sizeof(sr_func), sizeof(sr_scenario), sizeof(sr_walk), sizeof(sr_sigctx),
-        "tiny", targets, 2};
+        sizeof(sr_signal), sizeof(sr_lock), "tiny", targets, 2};
     return &p;
 }
 #elif defined(BAD_NO_ENTRY)
