@@ -28,6 +28,7 @@
 #ifndef STACKRACE_ENGINE_H
 #define STACKRACE_ENGINE_H
 
+#include <setjmp.h>
 #include <stdatomic.h>
 
 #include "stackrace/model.h"
@@ -129,6 +130,7 @@ typedef struct exec {
     bool remote_pending;
     fiber main_fiber;
     bool in_setup;
+    jmp_buf setup_exit;        /* a check that fails in setup ends the execution here */
 
     decider dec;
     uint64_t steps;

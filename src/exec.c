@@ -132,7 +132,7 @@ static void fill(exec *e, finding *f, int check, const char *msg, const char *wh
     f->check = check;
     snprintf(f->message, sizeof f->message, "%s", msg);
     snprintf(f->location, sizeof f->location, "%s", where ? where : "");
-    snprintf(f->actor, sizeof f->actor, "%s", e->cur->display);
+    snprintf(f->actor, sizeof f->actor, "%s", e->cur ? e->cur->display : "setup");
     snprintf(f->detail, sizeof f->detail, "%s", detail ? detail : "");
     f->step = e->steps;
     ENGINE_QUIET_END();
@@ -142,13 +142,16 @@ static _Noreturn void fail(int check, const char *check_name, const char *msg,
                            const char *where, const char *detail)
 {
     exec *e = exec_current;
-    if (e->in_setup || !e->cur) {
-        fprintf(stderr, "stackrace: target %s failed during setup: %s\n", e->target->name, msg);
+    if (!e->in_setup && !e->cur) {
+        fprintf(stderr, "stackrace: target %s failed outside every actor: %s\n",
+                e->target->name, msg);
         abort();
     }
     fill(e, &e->fail, check, msg, where, detail);
     snprintf(e->fail.check_name, sizeof e->fail.check_name, "%s", check_name ? check_name : "");
     e->failed = true;
+    if (e->in_setup) /* on the main stack, no actor runs yet: back to exec_run */
+        longjmp(e->setup_exit, 1);
     exec_event(T_FINDING, (uint64_t)check, 1, msg);
     back_to_main(e);
     abort();
@@ -257,11 +260,8 @@ static void actor_main(void *arg)
 
 sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, void *arg)
 {
-    if (e->nactors == MAX_ACTORS) {
-        fprintf(stderr, "stackrace: target %s spawns more than %d actors\n", e->target->name,
-                MAX_ACTORS);
-        abort();
-    }
+    if (e->nactors == MAX_ACTORS)
+        exec_fail_detail(CHECK_MODEL, "model misuse: more than 16 actors", name, NULL);
     sr_actor *a = &e->actors[e->nactors];
     if (!a->fib.stack_size && fiber_stack_alloc(&a->fib, FIBER_STACK_BYTES) != 0) {
         perror("stackrace: fiber stack");
@@ -330,13 +330,15 @@ void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *o
     exec_current = e;
     fiber_init_main(&e->main_fiber);
     e->in_setup = true;
-    t->setup(e->state, t->config, &e->sc);
-    if (sig_count(t) && sc->delivery != SR_DELIVER_SAME_THREAD && !e->profiler)
-        sig_spawn_profiler(e, t->profiler_name ? t->profiler_name : "profiler");
+    if (setjmp(e->setup_exit) == 0) {
+        t->setup(e->state, t->config, &e->sc);
+        if (sig_count(t) && sc->delivery != SR_DELIVER_SAME_THREAD && !e->profiler)
+            sig_spawn_profiler(e, t->profiler_name ? t->profiler_name : "profiler");
+    }
     e->in_setup = false;
     dec_begin_exec(&e->dec, e);
     e->cur = NULL;
-    int n = exec_count_runnable(e, NULL);
+    int n = e->failed ? 0 : exec_count_runnable(e, NULL); /* a failed setup runs nothing */
     if (n)
         e->cur = exec_next_runnable(e, NULL, dec_pick(&e->dec, e, (uint32_t)n, false));
     if (e->cur)

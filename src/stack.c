@@ -40,11 +40,11 @@ sr_stack *sr_stack_new(const char *name, uint32_t size)
 {
     exec *e = exec_current;
     size = (size + 7u) & ~7u;
-    if (e->nstacks == MAX_STACKS || size == 0 || size > STACK_MAX_BYTES) {
-        fprintf(stderr, "stackrace: target %s: bad stack request (%u bytes, %d stacks)\n",
-                e->target->name, size, e->nstacks);
-        abort();
-    }
+    if (!e->in_setup)
+        exec_fail_detail(CHECK_MODEL, "model misuse: sr_stack_new outside setup", name, NULL);
+    if (e->nstacks == MAX_STACKS || size == 0 || size > STACK_MAX_BYTES)
+        exec_fail_detail(CHECK_MODEL, "model misuse: a stack of 0 or more than 256 KiB, or "
+                         "more than 32 stacks", name, NULL);
     sr_stack *s = &e->stacks[e->nstacks];
     s->id = e->nstacks++;
     snprintf(s->name, sizeof s->name, "%s", name);

@@ -154,6 +154,55 @@ static void test_check_target_own(void)
           "a malformed check name: %s", bad.found ? bad.message : "nothing");
 }
 
+/* A setup that misuses the API or throws is a finding, not a crash (a
+ * plug-in's setup is someone else's code). */
+static void idle_actor(void *arg)
+{
+    (void)arg;
+    sr_step();
+}
+
+static void bad_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    (void)state;
+    (void)sc;
+    int how = *(const int *)config;
+    sr_spawn("A", 0, idle_actor, NULL);
+    if (how == 0)
+        sr_stack_new("huge", 1u << 30);
+    else if (how == 1)
+        for (int i = 0; i < 17; i++)
+            sr_spawn("X", 0, idle_actor, NULL);
+    else
+        sr_throw("the world cannot be built");
+}
+
+static const int bad_setups[3] = {0, 1, 2};
+static const sr_target setup_targets[3] = {
+    SIMPLE_TARGET("setup@huge-stack", int, bad_setup, &bad_setups[0]),
+    SIMPLE_TARGET("setup@many-actors", int, bad_setup, &bad_setups[1]),
+    SIMPLE_TARGET("setup@throws", int, bad_setup, &bad_setups[2]),
+};
+
+static void test_setup_failures(void)
+{
+    const int want[3] = {CHECK_MODEL, CHECK_MODEL, CHECK_TARGET_ASSERT};
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    exec *e = run_new_exec();
+    exec_result r;
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 2; k++) { /* and the engine is sound for the next execution */
+            dec_start_strategy(&e->dec, DEC_RANDOM, 1, &sc, 3);
+            exec_run(e, &setup_targets[i], &sc, &r);
+            CHECK(r.fatal && r.f.check == want[i] && !strcmp(r.f.actor, "setup"),
+                  "%s: %s (%s)", setup_targets[i].name, r.fatal ? r.f.message : "no finding",
+                  r.f.actor);
+        }
+    hunt_result ok = harness_hunt(&owner_good, &sc, DEC_RANDOM, 1, 100);
+    CHECK(!ok.found, "after failed setups, a good target: %s", ok.message);
+    run_free_exec(e);
+}
+
 /* ------------------------------------------------------------------ */
 /* Checks 2 and 3: a stack, a walker, a rewriter with a trampoline.   */
 /* ------------------------------------------------------------------ */
@@ -1152,6 +1201,7 @@ int main(void)
     RUN(test_replay_determinism);
     RUN(test_check_target_assert);
     RUN(test_check_target_own);
+    RUN(test_setup_failures);
     RUN(test_check_walk_oracle);
     RUN(test_check_rewriter);
     RUN(test_check_signal_context);
