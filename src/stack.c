@@ -328,8 +328,9 @@ void sr_ret(void)
 /* ---- stack moves ---- */
 
 /* The lowest live address of s: the lowest SP of an actor on it, or of its
- * innermost return slot (its owner may run on another stack, as Go's
- * newstack runs copystack on g0). Everything below it is dead. */
+ * innermost return slot (its owner may run on another stack while its own
+ * moves, as a runtime's stack growth runs on a system stack). Everything
+ * below it is dead. */
 static sr_addr live_low(exec *e, const sr_stack *s)
 {
     sr_addr low = s->depth ? s->frames[s->depth - 1].slot : s->hi;
@@ -351,7 +352,7 @@ void sr_stack_move(sr_stack *s, uint32_t size)
                          "the live frames (or over 256 KiB)", s->name, NULL);
     uint32_t old_n = (uint32_t)((old_hi - old_lo) / 8), new_n = size / 8;
     uint32_t kept = old_n < new_n ? old_n : new_n; /* words copied, counted from the top */
-    /* the words keep their distance from the top, as copystack keeps them */
+    /* the words keep their distance from the top, as a stack copy keeps them */
     ENGINE_QUIET_BEGIN();
     sr_word *words = calloc(new_n, 8);
     if (!words)

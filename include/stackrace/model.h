@@ -207,16 +207,16 @@ sr_addr sr_stack_hi(const sr_stack *s);
 /* The stack containing addr (lo <= addr <= hi), or NULL. */
 sr_stack *sr_stack_of(sr_addr addr);
 /* Moves stack s to a new address range of `size` bytes (0: the same size),
- * as a runtime that grows, shrinks or copies a thread's stack does (Go's
- * copystack). The live words (from the lowest SP of any actor on the stack
- * up) keep their distance from the top; the engine moves its ground truth,
- * the SP of every actor on the stack and the walks in progress over it.
- * Everything else that points into the stack — your side tables, saved
- * contexts, a walker's local variables — is yours to fix (Go's
- * adjuststkbar): an access through a pointer into a range the stack left
- * in its last two moves is a rewriter finding (a stack has three homes,
- * taken in turn). sr_stack_lo/hi tell the new range. One scheduling point;
- * the move counts as a write of every word it keeps (check 5). */
+ * as a runtime that grows, shrinks or copies a thread's stack does. The
+ * live words (from the lowest SP of any actor on the stack, or the
+ * innermost return slot, up) keep their distance from the top; the engine
+ * moves its ground truth, the SP of every actor on the stack and the walks
+ * in progress over it. Everything else that points into the stack — your
+ * side tables, saved contexts, a walker's local variables — is yours to
+ * fix: an access through a pointer into a range the stack left in its last
+ * two moves is a rewriter finding (a stack has three homes, taken in turn).
+ * sr_stack_lo/hi tell the new range. One scheduling point; the move counts
+ * as a write of every word it keeps (check 5). */
 void sr_stack_move(sr_stack *s, uint32_t size);
 
 /* Stack words: scheduling points, and plain accesses for check 5.
@@ -247,8 +247,8 @@ void sr_ret(void);
  * returns, no trampolines — and it goes on at `pc` with SP = sp. `sp` must
  * be where a live frame's body runs (sr_sp() there, as setjmp would save
  * it) and `pc` a PC of that frame's function. One scheduling point. The
- * rewriter must forget what it kept for the popped frames (Go's
- * gcUnwindBarriers): their slots are dead, and the next calls reuse them. */
+ * rewriter must forget what it kept for the popped frames: their slots
+ * are dead, and the next calls reuse them. */
 void sr_unwind(sr_addr sp, sr_pc pc);
 /* Frames on a stack's ground truth (for targets' own bookkeeping/tests). */
 unsigned sr_stack_depth(const sr_stack *s);
@@ -273,7 +273,7 @@ typedef struct sr_sigctx {
 typedef void (*sr_signal_fn)(void *target_state, const sr_sigctx *ctx);
 
 /* A target with several signals (a runtime's own suspension signal and a
- * profiler's SIGPROF, say) lists them in sr_target.signals; the schedule
+ * profiling signal, say) lists them in sr_target.signals; the schedule
  * picks which one lands. A signal never lands on an actor that is running
  * its handler (as a Unix signal without SA_NODEFER), but another signal can:
  * in same-thread delivery its handler then runs nested in the first one's,
@@ -282,7 +282,7 @@ typedef void (*sr_signal_fn)(void *target_state, const sr_sigctx *ctx);
  * though not a victim's running handler of that same signal. */
 #define SR_MAX_SIGNALS 8
 typedef struct sr_signal {
-    const char *name;        /* "SIGPROF": shown where it lands */
+    const char *name;        /* "profiling", "activation": shown where it lands */
     sr_signal_fn handler;
     uint32_t blocks;         /* bit i: signal i cannot land while this handler runs */
 } sr_signal;
@@ -308,10 +308,10 @@ SR_NORETURN void sr_throw_at(const char *msg, const char *where);
 #define sr_throw(msg) sr_throw_at((msg), __func__)
 
 /* The target's own checks: an invariant of the mechanism that the engine
- * cannot know ("the hijacked slot still holds the stub when the GC takes
- * the hijack down"). Ends the execution with a finding whose check is
+ * cannot know ("the patched slot still holds the trampoline when the
+ * rewriter restores it"). Ends the execution with a finding whose check is
  * `check`: 1-31 characters of a-z, 0-9 and '-', not one of the engine's
- * names; it prefixes the finding's file name (hijack-lost-<hash>.sched).
+ * names; it prefixes the finding's file name (patch-lost-<hash>.sched).
  * `msg` must not vary between schedules (no addresses: they go in a note),
  * so that one bug gives one signature. Does not return. */
 SR_NORETURN void sr_fail_at(const char *check, const char *msg, const char *where);
