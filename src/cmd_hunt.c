@@ -104,32 +104,27 @@ static void minimize_finding(hunt *h, hunt_finding *hf, const schedule *found, e
     sched_free(&small);
 }
 
-/* The replay command of a plug-in's finding must load the plug-in too (and
- * leave the built-in targets out if the hunt did). */
-static const char *plugin_flag(const hunt *h)
+/* "replay: stackrace ... replay PATH --narrative"; a plug-in's finding needs
+ * its plug-in loaded again (and the built-in targets left out if the hunt
+ * left them out). */
+static void print_replay(const hunt *h, const char *prefix, const char *path)
 {
-    if (!registry_plugin_of(h->t))
-        return "";
-    return registry_has_builtins() ? " --plugin " : " --no-builtins --plugin ";
-}
-
-static const char *plugin_path(const hunt *h)
-{
-    const char *p = registry_plugin_of(h->t);
-    return p ? p : "";
+    const char *plugin = registry_plugin_of(h->t);
+    printf("%sreplay: stackrace%s%s replay %s --narrative\n\n", prefix,
+           !plugin ? "" : registry_has_builtins() ? " --plugin " : " --no-builtins --plugin ",
+           plugin ? plugin : "", path);
 }
 
 /* A finding that did not end its execution (a data race): its detail names
  * both accesses, which is most of its story; the narrative is a replay away.
  * Told short so that the story of what it leads to stays readable. */
-static void report_race(hunt *h, const hunt_finding *hf, uint64_t execs, double secs)
+static void report_race(hunt *h, const hunt_finding *hf)
 {
     clear_progress(h);
     printf("finding: %s after %llu execs (%.2f s): %s\n", hf->signature,
-           (unsigned long long)execs, secs, hf->f.message);
+           (unsigned long long)hf->execs, hf->seconds, hf->f.message);
     printf("  %s\n", hf->f.detail);
-    printf("  replay: stackrace%s%s replay %s --narrative\n\n", plugin_flag(h), plugin_path(h),
-           hf->path);
+    print_replay(h, "  ", hf->path);
     fflush(stdout);
 }
 
@@ -156,13 +151,12 @@ static void minimize_races(hunt *h)
 }
 
 /* Prints the finding and the narrative of its smallest schedule. */
-static void report_finding(hunt *h, const hunt_finding *hf, const schedule *found, exec *e,
-                           uint64_t execs, double secs)
+static void report_finding(hunt *h, const hunt_finding *hf, const schedule *found, exec *e)
 {
     clear_progress(h);
     printf("finding: %s after %llu execs (%.2f s): %s%s%s\n", hf->signature,
-           (unsigned long long)execs, secs, hf->f.message, hf->f.location[0] ? " in " : "",
-           hf->f.location);
+           (unsigned long long)hf->execs, hf->seconds, hf->f.message,
+           hf->f.location[0] ? " in " : "", hf->f.location);
     printf("  schedule: %s\n", hf->path);
     schedule shown = *found;
     uint8_t *buf = NULL;
@@ -182,8 +176,7 @@ static void report_finding(hunt *h, const hunt_finding *hf, const schedule *foun
     run_schedule(e, h->t, &shown, true, &rr);
     putchar('\n');
     report_narrative(stdout, e, &rr);
-    printf("\nreplay: stackrace%s%s replay %s --narrative\n\n", plugin_flag(h), plugin_path(h),
-           hf->minimized[0] ? hf->minimized : hf->path);
+    print_replay(h, "\n", hf->minimized[0] ? hf->minimized : hf->path);
     fflush(stdout);
     free(buf);
 }
@@ -266,15 +259,15 @@ static void on_finding(hunt *h, exec *e, const finding *f, bool fatal)
                         "(got %s)\n", hf->path, rr.failed ? sig2 : "no finding");
         h->error = 2;
     }
-    /* a race is minimized when the hunt is over: minimizing takes up to
-     * --minimize's budget, and the search for what it leads to must not
-     * wait (nor must the time to the first fatal finding include it) */
+    /* a race is minimized when the hunt is over: minimizing takes up to its
+     * budget, and the search for what the race leads to must not wait (nor
+     * must the time to the first fatal finding include it) */
     if (fatal)
         minimize_finding(h, hf, &s, replay);
     if (!h->json && fatal)
-        report_finding(h, hf, &s, replay, execs, secs);
+        report_finding(h, hf, &s, replay);
     else if (!h->json)
-        report_race(h, hf, execs, secs);
+        report_race(h, hf);
     run_free_exec(replay);
     pthread_mutex_unlock(&h->mu);
 }
@@ -487,6 +480,13 @@ static int parse_scenario_flag(const char *flag, const char *val, sr_scenario *s
     return 0;
 }
 
+/* The flags without a value. */
+static bool is_switch(const char *flag)
+{
+    return !strcmp(flag, "--keep-going") || !strcmp(flag, "--json") ||
+           !strcmp(flag, "--no-races");
+}
+
 static bool takes_value(const char *flag)
 {
     static const char *const flags[] = {
@@ -527,8 +527,7 @@ int cmd_hunt(int argc, char **argv)
         }
         if (argv[i][0] != '-' && !target)
             target = argv[i];
-        else if (argv[i][0] == '-' && strcmp(argv[i], "--keep-going") &&
-                 strcmp(argv[i], "--json") && strcmp(argv[i], "--no-races"))
+        else if (argv[i][0] == '-' && !is_switch(argv[i]))
             i++; /* skip the flag's value */
     }
     if (!target) {

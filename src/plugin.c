@@ -51,18 +51,12 @@ static int check_targets(const sr_plugin *p, const char *path, char *err, size_t
     }
     for (uint32_t i = 0; i < p->ntargets; i++) {
         const sr_target *t = p->targets[i];
-        const char *why = t ? registry_check(t) : "a target is NULL";
-        if (why) {
-            snprintf(err, errlen, "%s: %s%s%s", path, why, t && t->name ? ": " : "",
-                     t && t->name ? t->name : "");
+        if (!t) {
+            snprintf(err, errlen, "%s: a target is NULL", path);
             return -1;
         }
-        for (unsigned k = 0; k < registry_count(); k++)
-            if (!strcmp(registry_at(k)->name, t->name)) {
-                snprintf(err, errlen, "%s: target '%s' is already registered (%s)", path,
-                         t->name, registry_origin(k));
-                return -1;
-            }
+        if (registry_refuses(t, path, err, errlen))
+            return -1;
         for (uint32_t j = 0; j < i; j++)
             if (!strcmp(p->targets[j]->name, t->name)) {
                 snprintf(err, errlen, "%s: target '%s' is defined twice", path, t->name);

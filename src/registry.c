@@ -45,7 +45,7 @@ const char *registry_check(const sr_target *t)
     return NULL;
 }
 
-int registry_add(const sr_target *t, const char *origin, char *err, size_t errlen)
+int registry_refuses(const sr_target *t, const char *origin, char *err, size_t errlen)
 {
     const char *why = registry_check(t);
     if (why) {
@@ -63,6 +63,13 @@ int registry_add(const sr_target *t, const char *origin, char *err, size_t errle
         snprintf(err, errlen, "%s: more than %d targets", origin, REGISTRY_MAX);
         return -1;
     }
+    return 0;
+}
+
+int registry_add(const sr_target *t, const char *origin, char *err, size_t errlen)
+{
+    if (registry_refuses(t, origin, err, errlen))
+        return -1;
     entries[nentries].t = t;
     entries[nentries].origin = origin;
     nentries++;

@@ -16,6 +16,8 @@
  * string must outlive the registry). 0, or -1 with a one-line reason in err
  * (a target already registered under that name, a malformed target). */
 int registry_add(const sr_target *t, const char *origin, char *err, size_t errlen);
+/* Whether registry_add would refuse t: -1 with the reason in err, else 0. */
+int registry_refuses(const sr_target *t, const char *origin, char *err, size_t errlen);
 /* A one-line reason why t cannot be run, or NULL if it is well-formed. */
 const char *registry_check(const sr_target *t);
 const sr_target *registry_find(const char *name);

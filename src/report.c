@@ -78,10 +78,9 @@ int report_narrative_lines(const exec *e, const exec_result *r, report_line_fn f
                      stk_symbol(e->target, ev->addr, sym, sizeof sym));
             break;
         case T_SIGNAL_REMOTE:
-            snprintf(line, sizeof line, "%s: suspended at %s for %s%s", who,
+            snprintf(line, sizeof line, "%s: suspended at %s for %s", who,
                      stk_symbol(e->target, ev->addr, sym, sizeof sym),
-                     ev->text ? "" : "a remote signal",
-                     ev->text ? trace_text(&e->tr, ev->text) : "");
+                     ev->text ? trace_text(&e->tr, ev->text) : "a remote signal");
             break;
         case T_STACK_MOVE:
             snprintf(line, sizeof line, "%s: stack %s moves to 0x%llx (%llu bytes)", who,
