@@ -22,6 +22,8 @@ static const char MAIN_HELP[] =
     "  hunt TARGET [options]      search schedules for a finding\n"
     "  replay FILE [options]      replay a schedule exactly; narrate it\n"
     "  minimize FILE -o OUT       shrink a failing schedule\n"
+    "  stress [options]           the native engine: real threads, signals and\n"
+    "                             barriers; every walk checked against ground truth\n"
     "\n"
     "\n"
     "  --plugin PATH.so    load the targets of a plug-in (docs/plugging-in.md); any\n"
@@ -125,5 +127,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "hunt")) return cmd_hunt(argc - 1, argv + 1);
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 1, argv + 1);
     if (!strcmp(cmd, "minimize")) return cmd_minimize(argc - 1, argv + 1);
+    if (!strcmp(cmd, "stress")) return cmd_stress(argc - 1, argv + 1);
     return run_usage_error("unknown command '%s' (stackrace --help)", cmd);
 }

@@ -1,0 +1,76 @@
+/*
+ * stackrace/native.h — what a walker author writes for the native engine.
+ *
+ * The native engine (`stackrace stress`, `stackrace sweep`) runs real
+ * threads on real stacks and interrupts them with real signals; at each
+ * sample a walker turns the interrupted thread's stack into a list of PCs,
+ * and the engine compares that list with the ground truth the thread's
+ * frames recorded themselves (a shadow stack).
+ *
+ * A walker is a struct of three things: a name, whether it can run here
+ * (init), and the walk itself. It is handed an sr_stack_walk: the context to
+ * start from (pc, sp, fp: the interrupted registers, or a context the
+ * thread saved before it blocked) and a memory view. It writes the PCs it
+ * finds, innermost first, pcs[0] being the starting pc itself and each
+ * later entry a return address as found on the stack (not minus one).
+ *
+ * Two kinds of walker:
+ *  - a view walker reads the walked stack only through w->read. The view
+ *    is bounds-checked (it answers false outside the walked thread's
+ *    stacks, so a wild pointer cannot fault) and it translates: a return
+ *    slot a rewriter has patched reads as the original return address.
+ *    Such a walker can walk another thread's stack (a remote walk, a
+ *    context saved before a blocking call) and stacks under barriers.
+ *  - a live walker (SR_WALKER_LIVE) walks the stack it runs on, as glibc's
+ *    backtrace() does: the engine calls it only in the walked thread's own
+ *    signal handler, with w->ucontext set, and translates what it reports.
+ *
+ * Declining is allowed and counted: return 0 when the stack cannot be
+ * walked reliably. Returning frames that are not the thread's is a finding.
+ */
+#ifndef STACKRACE_NATIVE_H
+#define STACKRACE_NATIVE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sr_stack_walk sr_stack_walk;
+struct sr_stack_walk {
+    uintptr_t pc, sp, fp;  /* where the walk starts */
+    const void *ucontext;  /* the signal's ucontext_t for a live walk; else NULL */
+    /* Reads the stack word at addr into *out: false (and nothing read) when
+     * addr is outside the walked thread's stacks or misaligned. */
+    bool (*read)(const sr_stack_walk *w, uintptr_t addr, uintptr_t *out);
+    /* The return address a signal handler's frame returns to (the kernel's
+     * signal frame lies just above that slot): how a walker recognises a
+     * signal frame. 0 if unknown. */
+    uintptr_t signal_return;
+    void *view; /* the engine's, for read */
+};
+
+enum {
+    SR_WALKER_NEEDS_FP = 1u << 0, /* correct only on code that keeps frame pointers */
+    SR_WALKER_LIVE = 1u << 1,     /* walks its own stack; never through the view */
+};
+
+typedef struct sr_walker {
+    const char *name;
+    const char *description;
+    unsigned flags;
+    /* 0 when the walker can run on this machine; else a reason in why
+     * (e.g. "libunwind.so.8 not found"). NULL: always available. */
+    int (*init)(char *why, size_t n);
+    /* Writes up to max PCs into pcs; returns how many (0: declined). Runs
+     * in a signal handler (or a profiler thread with the walked thread
+     * stopped): it must be async-signal-safe. */
+    int (*walk)(const sr_stack_walk *w, uintptr_t *pcs, int max);
+} sr_walker;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

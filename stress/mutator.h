@@ -1,0 +1,114 @@
+/*
+ * mutator.h — a mutator thread: runs call programs on a real stack.
+ *
+ * A mutator's stack is built from frame shapes (shapes.h) that record
+ * themselves in its shadow stack. From time to time it parks in a foreign
+ * call: it saves the context of the frame that made the call (pc, sp, fp),
+ * publishes MUT_FOREIGN and blocks in a system call, as a Go thread in a cgo
+ * call does (entersyscall saves syscallpc/syscallsp; Go 1.6 proc.go). A
+ * sampler that interrupts a parked thread walks from that saved context,
+ * and the scanner installs and removes barriers only in parked threads.
+ *
+ * The state word is the handshake between the three (Go's _Gsyscall and
+ * _Gscan bits, proc.go):
+ *   RUNNING            the thread runs its own frames; nobody else writes
+ *                      its stack or its barrier table.
+ *   FOREIGN            parked; saved is valid; the scanner may take it.
+ *   FOREIGN|SCAN       the scanner owns the stack's barriers: the thread,
+ *                      returning from its foreign call, waits for SCAN to
+ *                      clear before it runs its frames again.
+ * The scanner sets SCAN with a compare-and-swap from FOREIGN (acquire) and
+ * clears it with a release; the thread leaves FOREIGN with a compare-and-
+ * swap (acquire) and enters it with a release store.
+ */
+#ifndef STRESS_MUTATOR_H
+#define STRESS_MUTATOR_H
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "barrier.h"
+#include "shadow.h"
+
+struct stress_config;
+
+enum { MUT_RUNNING = 0, MUT_FOREIGN = 1, MUT_SCAN = 2 };
+
+typedef struct saved_ctx {
+    uintptr_t pc, sp, fp;
+} saved_ctx;
+
+/* What the samplers counted on one thread (relaxed atomics: the thread's own
+ * handler and the profiler both count; the main thread reads for progress). */
+typedef struct stress_counts {
+    atomic_ulong samples, exact, declined, wrong, truncated, faults;
+    atomic_ulong running, foreign, lock_busy; /* which path the sample took */
+    atomic_ulong frames;                      /* frames in exact walks */
+} stress_counts;
+
+/* Remote handshake (sampler.c): the profiler asks, the thread's handler
+ * saves its context, says stopped, and waits to be resumed. */
+enum { HS_IDLE = 0, HS_ASKED = 1, HS_STOPPED = 2, HS_RESUME = 3 };
+
+typedef struct mutator {
+    shadow shadow;
+    barrier_table barriers;
+    atomic_uint state;
+    saved_ctx saved;          /* the foreign call's caller, while FOREIGN */
+    volatile int transition;  /* the shadow is knowingly out of step (longjmp) */
+
+    /* the call program (program.h) */
+    const struct stress_config *cfg;
+    uint64_t rng;
+    unsigned recurse;
+    struct {
+        jmp_buf *jb;
+        unsigned depth;
+        uintptr_t slot;
+    } catchers[8];
+    unsigned ncatch;
+    unsigned in_trap;         /* in a trap handler's program (no nested traps) */
+    unsigned trap_catch_base; /* catchers below it are outside the handler */
+    uintptr_t probe_ra[2];    /* shapes_init's tail-call check: tail's, leaf's */
+    bool probing;
+    atomic_int stop;
+
+    unsigned index;
+    pid_t tid;
+    pthread_t thread;
+    uintptr_t stack_lo, stack_hi; /* the thread's stack, guard page excluded */
+    uintptr_t alt_lo, alt_hi;     /* its signal stack */
+    void *stack_map, *alt_map;
+    size_t stack_map_size, alt_map_size;
+    bool on_alt;                  /* sigaltstack enabled for the next trap */
+    stack_t alt_ss;
+
+    atomic_int hs;
+    saved_ctx stopped_at; /* the interrupted context, while HS_STOPPED */
+    timer_t timer;
+    bool has_timer;
+    stress_counts counts;
+    atomic_ulong calls, foreign_calls, traps, longjmps;
+} mutator;
+
+/* The mutator the calling thread is (NULL on other threads). Initial-exec:
+ * read in a trap handler before it records itself, where a call to the TLS
+ * resolver would be a frame the shadow does not know. */
+extern __thread mutator *mutator_self __attribute__((tls_model("initial-exec")));
+
+/* Starts m's thread (its stacks mapped here); 0 or an errno. */
+int mutator_start(mutator *m, unsigned index, const struct stress_config *cfg, uint64_t seed);
+/* Asks m to unwind its program and exit, and joins it. */
+void mutator_stop(mutator *m);
+/* Unmaps m's stacks (after mutator_stop). */
+void mutator_unmap(mutator *m);
+/* The foreign call (mutator.c): park for about us microseconds. */
+void mutator_foreign(mutator *m, unsigned us);
+/* Whether addr is in one of m's stacks (n bytes from addr). */
+bool mutator_owns(const mutator *m, uintptr_t addr, size_t n);
+#endif

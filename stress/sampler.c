@@ -1,0 +1,402 @@
+/*
+ * sampler.c — the samplers (sampler.h) and the sample itself.
+ */
+#include "sampler.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "findings.h"
+#include "sanitizer.h"
+#include "oracle.h"
+#include "shapes.h"
+#include "view.h"
+
+enum { WALK_MAX = SHADOW_MAX + 32 };
+
+static const stress_config *cfg;
+static mutator *muts;
+static unsigned nmuts;
+static int stop_signal;
+static atomic_int threads_stop;
+static pthread_t chaos_thread, profiler_thread;
+static bool chaos_started, profiler_started;
+
+static void count(atomic_ulong *c, unsigned long n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* A PC as a reader wants it: shape+offset, the trampoline, the signal
+ * return, or the bare address. */
+static void describe_pc(fmtbuf *b, uintptr_t pc, uintptr_t signal_return)
+{
+    int id = shape_of_pc(pc);
+    if (id >= 0) {
+        fmt_str(b, shape_at((unsigned)id)->name);
+        fmt_str(b, "+");
+        fmt_hex(b, pc - shape_start((unsigned)id));
+    } else if (pc == barrier_pc()) {
+        fmt_str(b, "trampoline");
+    } else if (signal_return && pc == signal_return) {
+        fmt_str(b, "sigreturn");
+    } else {
+        fmt_hex(b, pc);
+    }
+}
+
+static void describe_frames(fmtbuf *b, const uintptr_t *pcs, int n)
+{
+    uintptr_t sr = shapes_signal_return();
+    for (int i = 0; i < n && i < 24; i++) {
+        fmt_str(b, " ");
+        describe_pc(b, pcs[i], sr);
+    }
+    if (n > 24)
+        fmt_str(b, " ...");
+}
+
+static void report_wrong(const mutator *m, bool foreign, bool remote, oracle_result r,
+                         const uintptr_t *pcs, int n, uintptr_t pc, const stack_view *v)
+{
+    char msg[160], detail[640];
+    fmtbuf b;
+    fmt_init(&b, msg, sizeof msg);
+    fmt_str(&b, "walker ");
+    fmt_str(&b, cfg->walker->name);
+    fmt_str(&b, v->missed ? " met a barrier its table copy did not have (missed barrier)"
+                          : " returned frames that are not the thread's");
+    fmt_str(&b, foreign ? ", walking a parked thread" : ", walking a running thread");
+    fmt_str(&b, remote ? " (remote)" : " (same-thread)");
+
+    const shadow *s = &m->shadow;
+    uintptr_t truth[WALK_MAX];
+    int t = 0;
+    truth[t++] = pc;
+    for (unsigned k = s->depth; k-- > 0 && t < WALK_MAX;)
+        truth[t++] = s->f[k].ra;
+    fmt_init(&b, detail, sizeof detail);
+    fmt_str(&b, "thread ");
+    fmt_u(&b, m->index);
+    fmt_str(&b, ", frame ");
+    fmt_u(&b, (uint64_t)r.at);
+    fmt_str(&b, " differs; truth:");
+    describe_frames(&b, truth, t);
+    fmt_str(&b, "; walk:");
+    describe_frames(&b, pcs, n);
+    if (v->missed) {
+        fmt_str(&b, "; slot ");
+        fmt_hex(&b, v->missed_slot);
+        fmt_str(&b, " held the trampoline");
+    }
+    findings_add("walk-oracle", msg, detail);
+}
+
+/* One sample of m, interrupted at `at` (its registers when the signal came). */
+static void sample(mutator *m, const saved_ctx *at, bool remote)
+{
+    stress_counts *c = &m->counts;
+    count(&c->samples, 1);
+    if (m->transition) {
+        count(&c->declined, 1);
+        return;
+    }
+    unsigned state = atomic_load_explicit(&m->state, memory_order_acquire);
+    bool foreign = state & MUT_FOREIGN, locked = false;
+    saved_ctx from = *at;
+    if (foreign) {
+        count(&c->foreign, 1);
+        if (!cfg->unlocked) {
+            if (!barrier_trylock(&m->barriers)) {
+                count(&c->lock_busy, 1);
+                count(&c->declined, 1);
+                return;
+            }
+            locked = true;
+        }
+        from = m->saved;
+    } else {
+        count(&c->running, 1);
+#ifdef ENGINE_TSAN
+        /* ThreadSanitizer runs an asynchronous signal's handler late, at the
+         * thread's next interceptor, with the context of the moment the
+         * signal came: a running thread has moved on since. Parked threads
+         * are walked from the context they saved, which is still theirs. */
+        count(&c->declined, 1);
+        return;
+#endif
+        if (from.pc >= barrier_text_lo() && from.pc < barrier_text_hi()) {
+            count(&c->declined, 1); /* between a return and its original return address */
+            return;
+        }
+    }
+    sr_stack_walk w;
+    stack_view v;
+    view_init(&w, &v, m);
+    w.pc = from.pc;
+    w.sp = from.sp;
+    w.fp = from.fp;
+    uintptr_t pcs[WALK_MAX];
+    int n = cfg->walker->walk(&w, pcs, WALK_MAX);
+    oracle_result r = oracle_check(&m->shadow, from.pc, pcs, n, w.signal_return);
+    if (locked)
+        barrier_unlock(&m->barriers);
+    switch (r.v) {
+    case VERDICT_EXACT:
+        count(&c->exact, 1);
+        count(&c->frames, (unsigned long)n);
+        break;
+    case VERDICT_DECLINED:
+        count(&c->declined, 1);
+        break;
+    case VERDICT_TRUNCATED:
+        count(&c->truncated, 1);
+        break;
+    case VERDICT_WRONG:
+        count(&c->wrong, 1);
+        report_wrong(m, foreign, remote, r, pcs, n, from.pc, &v);
+        break;
+    }
+}
+
+static saved_ctx context_of(const void *ucv)
+{
+    const ucontext_t *uc = ucv;
+    return (saved_ctx){(uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+                       (uintptr_t)uc->uc_mcontext.gregs[REG_RSP],
+                       (uintptr_t)uc->uc_mcontext.gregs[REG_RBP]};
+}
+
+static void on_sigprof(int sig, siginfo_t *info, void *uc)
+{
+    (void)sig;
+    (void)info;
+    int saved_errno = errno;
+    mutator *m = mutator_self;
+    if (m) {
+        saved_ctx at = context_of(uc);
+        sample(m, &at, false);
+    }
+    errno = saved_errno;
+}
+
+static long futex(atomic_int *word, int op, int val, const struct timespec *timeout)
+{
+    return syscall(SYS_futex, (int *)word, op, val, timeout, NULL, 0);
+}
+
+/* Bumped (and woken) by every thread that stops for the profiler. */
+static atomic_int stop_events;
+
+/* The handshake's victim side: save the context, say stopped, sleep until
+ * resumed (a futex: a stopped thread must not take a CPU from the others). */
+static void on_stop(int sig, siginfo_t *info, void *uc)
+{
+    (void)sig;
+    (void)info;
+    int saved_errno = errno;
+    mutator *m = mutator_self;
+    int expect = HS_ASKED;
+    if (m) {
+        m->stopped_at = context_of(uc);
+        if (atomic_compare_exchange_strong_explicit(&m->hs, &expect, HS_STOPPED,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            atomic_fetch_add_explicit(&stop_events, 1, memory_order_release);
+            futex(&stop_events, FUTEX_WAKE_PRIVATE, 1, NULL);
+            while (atomic_load_explicit(&m->hs, memory_order_acquire) != HS_RESUME)
+                futex(&m->hs, FUTEX_WAIT_PRIVATE, HS_STOPPED, NULL);
+            atomic_store_explicit(&m->hs, HS_IDLE, memory_order_release);
+        }
+    }
+    errno = saved_errno;
+}
+
+int sampler_install(const stress_config *c, mutator *ms, unsigned n)
+{
+    cfg = c;
+    muts = ms;
+    nmuts = n;
+    stop_signal = SIGRTMIN + 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sa.sa_sigaction = on_sigprof;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, stop_signal);
+    if (sigaction(SIGPROF, &sa, NULL))
+        return errno;
+    sa.sa_sigaction = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGPROF);
+    if (sigaction(stop_signal, &sa, NULL))
+        return errno;
+    /* nested traps are not made, but a trap handler must not block the
+     * samples that walk through its frame */
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sa.sa_sigaction = shape_trap_handler;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGILL, &sa, NULL))
+        return errno;
+    return 0;
+}
+
+int sampler_start_timers(void)
+{
+    long interval = 1000000000L / (long)cfg->hz;
+    for (unsigned i = 0; i < nmuts; i++) {
+        mutator *m = &muts[i];
+        struct sigevent ev;
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_THREAD_ID;
+        ev.sigev_signo = SIGPROF;
+        ev._sigev_un._tid = __atomic_load_n(&m->tid, __ATOMIC_ACQUIRE);
+        if (timer_create(CLOCK_MONOTONIC, &ev, &m->timer))
+            return errno;
+        m->has_timer = true;
+        /* threads' timers start out of phase */
+        struct itimerspec its = {{0, interval}, {0, interval / 2 + (long)i * interval / nmuts + 1}};
+        if (timer_settime(m->timer, 0, &its, NULL))
+            return errno;
+    }
+    return 0;
+}
+
+void sampler_stop_timers(void)
+{
+    for (unsigned i = 0; i < nmuts; i++)
+        if (muts[i].has_timer) {
+            timer_delete(muts[i].timer);
+            muts[i].has_timer = false;
+        }
+}
+
+static void tick(struct timespec *t, long ns)
+{
+    t->tv_nsec += ns;
+    while (t->tv_nsec >= 1000000000L) {
+        t->tv_nsec -= 1000000000L;
+        t->tv_sec++;
+    }
+}
+
+static int send(const mutator *m, int sig)
+{
+    return (int)syscall(SYS_tgkill, getpid(), __atomic_load_n(&m->tid, __ATOMIC_ACQUIRE), sig);
+}
+
+/* Random tgkill: samples at moments no timer would choose. */
+static void *chaos_main(void *arg)
+{
+    (void)arg;
+    uint64_t rng = cfg->seed ^ 0xc4a05;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    long mean = 1000000000L / (long)cfg->hz;
+    while (!atomic_load(&threads_stop)) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        tick(&next, (long)((rng >> 33) % (uint64_t)(2 * mean)) + 1);
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+        send(&muts[(rng >> 20) % nmuts], SIGPROF);
+    }
+    return NULL;
+}
+
+static double seconds_of(const struct timespec *t)
+{
+    return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+/* The profiler: asks each thread to stop when its turn comes (hz times a
+ * second each), walks whichever have stopped, resumes them. Several threads
+ * may be stopped at once: a thread waiting for a CPU answers late, and
+ * asking the others meanwhile keeps the rate. */
+static void *profiler_main(void *arg)
+{
+    (void)arg;
+    double period = 1.0 / cfg->hz, due[STRESS_MAX_THREADS], asked[STRESS_MAX_THREADS];
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    for (unsigned i = 0; i < nmuts; i++)
+        due[i] = seconds_of(&t) + period * i / nmuts;
+    while (!atomic_load(&threads_stop)) {
+        int events = atomic_load_explicit(&stop_events, memory_order_acquire);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double now = seconds_of(&t), next = now + period;
+        bool worked = false;
+        for (unsigned i = 0; i < nmuts; i++) {
+            mutator *m = &muts[i];
+            int hs = atomic_load_explicit(&m->hs, memory_order_acquire);
+            if (hs == HS_STOPPED) {
+                sample(m, &m->stopped_at, true);
+                atomic_store_explicit(&m->hs, HS_RESUME, memory_order_release);
+                futex(&m->hs, FUTEX_WAKE_PRIVATE, 1, NULL);
+                worked = true;
+            } else if (hs == HS_IDLE && now >= due[i]) {
+                atomic_store_explicit(&m->hs, HS_ASKED, memory_order_release);
+                asked[i] = now;
+                if (send(m, stop_signal) != 0)
+                    atomic_store(&m->hs, HS_IDLE);
+                due[i] = due[i] + period < now ? now + period : due[i] + period;
+                worked = true;
+            } else if (hs == HS_ASKED && now - asked[i] > 2.0) {
+                int expect = HS_ASKED; /* no answer: give up, unless it answers now */
+                atomic_compare_exchange_strong(&m->hs, &expect, HS_IDLE);
+            }
+            if (hs == HS_IDLE && due[i] < next)
+                next = due[i];
+        }
+        if (worked)
+            continue;
+        double wait = next - now;
+        struct timespec timeout = {0, wait > 0 ? (long)(wait * 1e9) : 0};
+        if (timeout.tv_nsec > 0)
+            futex(&stop_events, FUTEX_WAIT_PRIVATE, events, &timeout);
+    }
+    /* leave nobody stopped */
+    for (unsigned i = 0; i < nmuts; i++) {
+        mutator *m = &muts[i];
+        for (;;) {
+            int hs = atomic_load(&m->hs);
+            if (hs == HS_STOPPED) {
+                atomic_store(&m->hs, HS_RESUME);
+                futex(&m->hs, FUTEX_WAKE_PRIVATE, 1, NULL);
+            }
+            int expect = HS_ASKED;
+            if (hs == HS_IDLE || (hs == HS_ASKED && atomic_compare_exchange_strong(&m->hs, &expect, HS_IDLE)))
+                break;
+            sched_yield();
+        }
+    }
+    return NULL;
+}
+
+int sampler_start_threads(void)
+{
+    atomic_store(&threads_stop, 0);
+    int rc = 0;
+    if (cfg->remote) {
+        rc = pthread_create(&profiler_thread, NULL, profiler_main, NULL);
+        profiler_started = rc == 0;
+    } else if (cfg->chaos) {
+        rc = pthread_create(&chaos_thread, NULL, chaos_main, NULL);
+        chaos_started = rc == 0;
+    }
+    return rc;
+}
+
+void sampler_stop_threads(void)
+{
+    atomic_store(&threads_stop, 1);
+    if (profiler_started)
+        pthread_join(profiler_thread, NULL);
+    if (chaos_started)
+        pthread_join(chaos_thread, NULL);
+    profiler_started = chaos_started = false;
+}

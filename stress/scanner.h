@@ -1,0 +1,23 @@
+/*
+ * scanner.h — the rewriter's agent: a thread that installs return-address
+ * barriers into parked mutators and removes them at the end of each cycle.
+ *
+ * A cycle is two passes over the mutators, as Go's GC installed stack
+ * barriers when it scanned a stack (gcInstallStackBarrier, mgcmark.go) and
+ * removed them all at mark termination (gcRemoveStackBarriers): each pass
+ * takes each mutator once, when it finds it parked: it sets the scan bit
+ * (the thread cannot resume its frames meanwhile), takes the thread's
+ * barrier lock, rewrites, and lets go. After a removal it checks that no
+ * recorded return slot still holds the trampoline.
+ */
+#ifndef STRESS_SCANNER_H
+#define STRESS_SCANNER_H
+#include <stdint.h>
+
+#include "mutator.h"
+
+int scanner_start(mutator *muts, unsigned n);
+void scanner_stop(void);
+/* Cycles completed, barriers installed and removed so far. */
+void scanner_counts(uint64_t *cycles, uint64_t *installed, uint64_t *removed);
+#endif

@@ -1,0 +1,148 @@
+/*
+ * shapes.c — the shape table, and what a PC can tell about a shape.
+ */
+#include "shapes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mutator.h"
+#include "stress.h"
+
+void shape_root(struct mutator *m);
+void shape_plain(struct mutator *m);
+void shape_leaf(struct mutator *m);
+void shape_large(struct mutator *m);
+void shape_alloca(struct mutator *m);
+void shape_saved(struct mutator *m);
+void shape_tail(struct mutator *m);
+void shape_recurse(struct mutator *m);
+void shape_catch(struct mutator *m);
+void shape_plain_nofp(struct mutator *m);
+void shape_leaf_nofp(struct mutator *m);
+void shape_saved_nofp(struct mutator *m);
+
+static void handler_as_shape(struct mutator *m) { (void)m; }
+
+static const shape_info table[SHAPE_COUNT] = {
+    [SHAPE_ROOT] = {"root", shape_root, true, false},
+    [SHAPE_CALL] = {"call", shape_plain, true, true},
+    [SHAPE_LEAF] = {"leaf", shape_leaf, true, true},
+    [SHAPE_LARGE] = {"large", shape_large, true, true},
+    [SHAPE_ALLOCA] = {"alloca", shape_alloca, true, true},
+    [SHAPE_SAVED] = {"saved", shape_saved, true, true},
+    [SHAPE_TAIL] = {"tail", shape_tail, true, true},
+    [SHAPE_RECURSE] = {"recurse", shape_recurse, true, true},
+    [SHAPE_CATCH] = {"catch", shape_catch, true, true},
+    [SHAPE_HANDLER] = {"handler", handler_as_shape, true, false},
+    [SHAPE_CALL_NOFP] = {"call-nofp", shape_plain_nofp, false, true},
+    [SHAPE_LEAF_NOFP] = {"leaf-nofp", shape_leaf_nofp, false, true},
+    [SHAPE_SAVED_NOFP] = {"saved-nofp", shape_saved_nofp, false, true},
+};
+
+const shape_fn shape_fns[SHAPE_COUNT] = {
+    [SHAPE_ROOT] = shape_root, [SHAPE_CALL] = shape_plain, [SHAPE_LEAF] = shape_leaf,
+    [SHAPE_LARGE] = shape_large, [SHAPE_ALLOCA] = shape_alloca, [SHAPE_SAVED] = shape_saved,
+    [SHAPE_TAIL] = shape_tail, [SHAPE_RECURSE] = shape_recurse, [SHAPE_CATCH] = shape_catch,
+    [SHAPE_CALL_NOFP] = shape_plain_nofp, [SHAPE_LEAF_NOFP] = shape_leaf_nofp,
+    [SHAPE_SAVED_NOFP] = shape_saved_nofp,
+};
+
+const shape_info *shape_at(unsigned id) { return id < SHAPE_COUNT ? &table[id] : NULL; }
+
+/* Every shape is in section sr_shape_text (shape_body.h); a shape's code
+ * runs from its address to the next shape's (or the section's end). */
+extern const char __start_sr_shape_text[], __stop_sr_shape_text[];
+
+uintptr_t shape_start(unsigned id)
+{
+    return id == SHAPE_HANDLER ? (uintptr_t)shape_trap_handler : (uintptr_t)table[id].fn;
+}
+
+static unsigned excluded; /* shapes shapes_init left out */
+
+int shape_of_pc(uintptr_t pc)
+{
+    if (pc < (uintptr_t)__start_sr_shape_text || pc >= (uintptr_t)__stop_sr_shape_text)
+        return -1;
+    int best = -1;
+    uintptr_t best_start = 0;
+    for (unsigned id = 0; id < SHAPE_COUNT; id++) {
+        uintptr_t s = shape_start(id);
+        if (s <= pc && s >= best_start) {
+            best = (int)id;
+            best_start = s;
+        }
+    }
+    return best;
+}
+
+/* The call instructions of x86-64 that end just before pc: call rel32 (e8),
+ * and call through a register or memory (ff /2) in its 2- to 7-byte forms. */
+static bool after_call(uintptr_t pc)
+{
+    const unsigned char *p = (const unsigned char *)pc;
+    if (p[-5] == 0xe8)
+        return true;
+    for (int len = 2; len <= 7; len++) {
+        unsigned char op = p[-len], modrm = p[-len + 1];
+        if (op != 0xff || ((modrm >> 3) & 7) != 2)
+            continue;
+        unsigned mod = modrm >> 6, rm = modrm & 7;
+        int want = 2 + (mod == 1 ? 1 : mod == 2 ? 4 : 0) + (mod != 3 && rm == 4 ? 1 : 0) +
+                   (mod == 0 && rm == 5 ? 4 : 0);
+        if (want == len)
+            return true;
+    }
+    return false;
+}
+
+bool shape_is_return_site(unsigned id, uintptr_t pc)
+{
+    return shape_of_pc(pc - 1) == (int)id && after_call(pc);
+}
+
+bool shape_is_trap_site(unsigned id, uintptr_t pc)
+{
+    const unsigned char *p = (const unsigned char *)pc;
+    return shape_of_pc(pc) == (int)id && p[0] == 0x0f && p[1] == 0x0b;
+}
+
+static unsigned callable_mask(bool need_fp)
+{
+    unsigned mask = 0;
+    for (unsigned id = 0; id < SHAPE_COUNT; id++)
+        if (table[id].callable && (table[id].fp || !need_fp) && !(excluded & (1u << id)))
+            mask |= 1u << id;
+    return mask;
+}
+
+unsigned shapes_all(void) { return callable_mask(false); }
+unsigned shapes_with_fp(void) { return callable_mask(true); }
+
+/* Runs shape_tail on this thread with a program that returns at once and a
+ * leaf as the jump's target: if the compiler made the call a jump, the leaf
+ * returns where shape_tail would have. */
+static bool tail_is_a_jump(void)
+{
+    static stress_config cfg; /* max_depth 0: every program returns at once */
+    static mutator probe;
+    memset(&probe, 0, sizeof probe);
+    probe.cfg = &cfg;
+    probe.probing = true;
+    probe.stack_hi = UINTPTR_MAX;
+    shape_fns[SHAPE_TAIL](&probe);
+    return probe.probe_ra[0] != 0 && probe.probe_ra[0] == probe.probe_ra[1];
+}
+
+int shapes_init(char *why, unsigned n)
+{
+    excluded = 0;
+    why[0] = '\0';
+    if (!tail_is_a_jump()) {
+        excluded |= 1u << SHAPE_TAIL;
+        snprintf(why, n, "shape tail left out: the compiler made its call a call, not a jump");
+    }
+    return __builtin_popcount(excluded);
+}

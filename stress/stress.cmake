@@ -1,0 +1,28 @@
+# The native engine (stress/) and the walkers it checks (targets/walkers/).
+#
+# The frame shapes are compiled with fixed flags whatever the build type:
+# optimized (the shapes are what real optimized code looks like, and the
+# tail call must be a jump), frame pointers kept or omitted per file, stack
+# probes on, and no instrumentation of any kind: a sanitizer's or a
+# fuzzer's calls would be frames the shadow stack does not record. gcc is
+# also kept from splitting a shape into parts (.part, .cold): a part would
+# be a frame, or code outside the shapes' section.
+add_library(stackrace_native STATIC
+  stress/barrier.c stress/barrier_x86_64.S stress/findings.c stress/mutator.c
+  stress/oracle.c stress/sampler.c stress/scanner.c stress/shapes.c stress/shapes_fp.c
+  stress/shapes_nofp.c stress/stress.c stress/view.c
+  targets/walkers/fp.c targets/walkers/walkers.c)
+target_include_directories(stackrace_native PUBLIC stress targets/walkers include src)
+target_link_libraries(stackrace_native PUBLIC Threads::Threads rt)
+
+set(_shape_flags -O2 -fno-sanitize=all -fstack-clash-protection -fno-stack-protector
+  $<$<C_COMPILER_ID:GNU>:-fno-partial-inlining -fno-reorder-blocks-and-partition -foptimize-sibling-calls>)
+if(STACKRACE_FUZZ AND STACKRACE_FUZZ_ENGINE STREQUAL "libfuzzer")
+  list(APPEND _shape_flags -fno-sanitize-coverage=trace-pc-guard,trace-cmp,indirect-calls,8bit-counters,pc-table,inline-8bit-counters)
+endif()
+set_source_files_properties(stress/shapes_fp.c PROPERTIES
+  COMPILE_OPTIONS "${_shape_flags};-fno-omit-frame-pointer")
+set_source_files_properties(stress/shapes_nofp.c PROPERTIES
+  COMPILE_OPTIONS "${_shape_flags};-fomit-frame-pointer")
+# mutator_foreign saves its caller's context from its own frame
+set_source_files_properties(stress/mutator.c PROPERTIES COMPILE_OPTIONS "-fno-omit-frame-pointer")

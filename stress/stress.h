@@ -1,0 +1,61 @@
+/*
+ * stress.h — the native engine's run: real threads, real signals, real
+ * barriers, a walker checked against ground truth at every sample.
+ *
+ * A run starts `threads` mutators (mutator.h) that execute call programs
+ * (program.h) built from frame shapes (shapes.h); samplers interrupt them
+ * (sampler.c): per-thread CLOCK_MONOTONIC timers and a chaos thread's
+ * random tgkill deliver SIGPROF to the thread itself, which walks its own
+ * stack from the signal's context; or, with `remote`, a profiler thread
+ * stops one thread at a time with a signal handshake and walks it from the
+ * context its handler saved. With `barriers`, a scanner thread (scanner.c)
+ * installs return-address barriers into parked threads and removes them at
+ * the end of each cycle. Every walk goes to the oracle (oracle.c).
+ */
+#ifndef STRESS_STRESS_H
+#define STRESS_STRESS_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stackrace/native.h"
+
+enum { STRESS_MAX_THREADS = 16 };
+
+typedef struct stress_config {
+    const sr_walker *walker;
+    unsigned threads;
+    unsigned hz;         /* samples per second per thread */
+    double seconds;
+    bool barriers;
+    bool remote;         /* a profiler thread stops and walks (else same-thread) */
+    bool unlocked;       /* the seed bug: walk a parked thread without its lock */
+    bool chaos;          /* a chaos thread adds random tgkill samples */
+    uint64_t seed;
+    unsigned shapes;     /* mask of callable shapes (shapes.h) */
+    /* the call programs */
+    unsigned max_depth;
+    unsigned foreign_pm; /* per mille of program steps that park */
+    unsigned foreign_us;
+    unsigned trap_pm, longjmp_pm;
+    bool progress;       /* a progress line on stderr */
+} stress_config;
+
+typedef struct stress_stats {
+    uint64_t samples, exact, declined, wrong, truncated, faults;
+    uint64_t running, foreign, lock_busy, frames;
+    uint64_t calls, foreign_calls, traps, longjmps;
+    uint64_t cycles, installed, removed;
+    unsigned findings;
+    double seconds;
+    double first_finding; /* seconds into the run; negative if none */
+} stress_stats;
+
+/* Fills c with the defaults for walker w. */
+void stress_defaults(stress_config *c, const sr_walker *w);
+/* Runs; 0 when done (findings or not: see st), else 2 after a one-line error
+ * on stderr (a thread or timer that could not be made). */
+int stress_run(const stress_config *c, stress_stats *st);
+/* The counts so far (for progress and the final report). */
+void stress_collect(stress_stats *st);
+#endif

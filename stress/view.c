@@ -1,0 +1,36 @@
+/*
+ * view.c — the bounds-checked, barrier-translating memory view (view.h).
+ */
+#include "view.h"
+
+#include "shapes.h"
+
+static bool view_read(const sr_stack_walk *w, uintptr_t addr, uintptr_t *out)
+{
+    stack_view *v = w->view;
+    if (addr % sizeof(uintptr_t) || !mutator_owns(v->m, addr, sizeof(uintptr_t)))
+        return false;
+    uintptr_t word = *(const volatile uintptr_t *)addr;
+    if (word == barrier_pc()) {
+        uintptr_t orig = barrier_lookup(&v->m->barriers, v->pos, v->n, addr);
+        if (orig)
+            word = orig;
+        else if (v->missed++ == 0)
+            v->missed_slot = addr;
+    }
+    *out = word;
+    return true;
+}
+
+void view_init(sr_stack_walk *w, stack_view *v, const mutator *m)
+{
+    v->m = m;
+    v->n = m->barriers.n;
+    v->pos = m->barriers.pos;
+    v->missed = 0;
+    v->missed_slot = 0;
+    w->ucontext = NULL;
+    w->read = view_read;
+    w->signal_return = shapes_signal_return();
+    w->view = v;
+}

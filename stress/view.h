@@ -1,0 +1,28 @@
+/*
+ * view.h — the memory view a walker reads a mutator's stack through.
+ *
+ * Bounds-checked (only the thread's stack and its signal stack, aligned
+ * words: a walker following a wild pointer gets "no" instead of a fault)
+ * and translating: a slot holding the barrier trampoline reads as the
+ * return address the side table keeps for it. The view copies the table's
+ * count and position when the walk starts, as Go's gentraceback copied
+ * gp.stkbar: a slot patched after that copy is a trampoline PC the view
+ * cannot translate (counted as missed), which is exactly how the seed bug
+ * shows itself when the sampler does not hold the table's lock.
+ */
+#ifndef STRESS_VIEW_H
+#define STRESS_VIEW_H
+#include "mutator.h"
+#include "stackrace/native.h"
+
+typedef struct stack_view {
+    const mutator *m;
+    unsigned pos, n;
+    unsigned missed;
+    uintptr_t missed_slot;
+} stack_view;
+
+/* Prepares w (the context to start from is set by the caller) to read m's
+ * stacks through v. */
+void view_init(sr_stack_walk *w, stack_view *v, const mutator *m);
+#endif
