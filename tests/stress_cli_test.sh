@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# stress_cli_test.sh — the native engine's command line: help, bad input
+# (one line, exit 2), the JSON report, a clean run in both delivery modes
+# and the seed's unlocked sampler caught.
+#
+# usage: stress_cli_test.sh STACKRACE_BINARY
+set -euo pipefail
+SR=$1
+OUT=$(mktemp) ERR=$(mktemp)
+trap 'rm -f "$OUT" "$ERR"' EXIT
+n=0
+ok() { n=$((n + 1)); echo "ok - $*"; }
+fail() {
+    echo "FAIL - $*"
+    echo "--- stdout"; head -c 3000 "$OUT"; echo "--- stderr"; head -c 3000 "$ERR"
+    exit 1
+}
+run() { # run WANT_RC ARGS...
+    local want=$1; shift
+    set +e; timeout 120 "$SR" "$@" >"$OUT" 2>"$ERR"; local rc=$?; set -e
+    [[ $rc == "$want" ]] || fail "stackrace $* exited $rc, not $want"
+}
+
+run 0 stress --help
+grep -q -- '--variant' "$OUT" || fail "stress --help names --variant"
+ok "stress --help"
+
+for bad in "--threads 0" "--threads 17" "--hz x" "--seconds -1" "--variant maybe" \
+           "--walker nope" "--shapes some" "--seed" "--frobnicate"; do
+    # shellcheck disable=SC2086
+    run 2 stress $bad
+    [[ $(wc -l <"$ERR") == 1 ]] && grep -q '^stackrace: stress: ' "$ERR" ||
+        fail "stress $bad: one line on stderr"
+done
+ok "bad arguments: one line, exit 2"
+
+check_json() { # check_json PYTHON-CONDITION
+    python3 - "$OUT" "$1" <<'PYEOF' || fail "JSON: $1"
+import json, sys
+r = json.load(open(sys.argv[1]))
+for k in ("samples", "validated", "wrong", "declined", "faults", "findings", "samples_per_sec"):
+    assert k in r, k
+assert eval(sys.argv[2], {}, {"r": r}), r
+PYEOF
+}
+
+for mode in "" --remote; do
+    # shellcheck disable=SC2086
+    run 0 stress --walker fp --barriers $mode --threads 2 --seconds 2 --json
+    check_json 'r["wrong"] == 0 and r["findings"] == 0 and r["validated"] > 1000 and r["scanner"]["installed"] > 0'
+    ok "fp, barriers, ${mode:-same-thread}: clean"
+done
+
+run 1 stress --barriers --variant unlocked --threads 2 --seconds 3 --json
+check_json 'r["wrong"] > 0 and any("missed barrier" in f["message"] for f in r["finding_list"]) and r["first_finding_seconds"] < 3'
+ok "unlocked: the missed barrier is found"
+
+run 0 stress --seconds 1 --threads 1
+grep -q '^stress fp: ' "$ERR" || fail "a progress line on stderr"
+grep -q 'validated' "$OUT" || fail "a text summary"
+ok "text report and progress"
+echo "$n checks passed"
