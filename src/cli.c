@@ -24,6 +24,7 @@ static const char MAIN_HELP[] =
     "  minimize FILE -o OUT       shrink a failing schedule\n"
     "  stress [options]           the native engine: real threads, signals and\n"
     "                             barriers; every walk checked against ground truth\n"
+    "  walkers [--json]           the walkers the native engine can check here\n"
     "\n"
     "\n"
     "  --plugin PATH.so    load the targets of a plug-in (docs/plugging-in.md); any\n"
@@ -128,5 +129,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 1, argv + 1);
     if (!strcmp(cmd, "minimize")) return cmd_minimize(argc - 1, argv + 1);
     if (!strcmp(cmd, "stress")) return cmd_stress(argc - 1, argv + 1);
+    if (!strcmp(cmd, "walkers")) return cmd_walkers(argc - 1, argv + 1);
     return run_usage_error("unknown command '%s' (stackrace --help)", cmd);
 }

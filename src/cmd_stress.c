@@ -9,6 +9,7 @@
 #include "report.h"
 #include "findings.h"
 #include "shapes.h"
+#include "signal_safety.h"
 #include "stress.h"
 #include "walkers.h"
 
@@ -129,15 +130,18 @@ static void print_json(const stress_args *a, const stress_stats *st)
            c->remote ? "remote" : "same-thread", c->unlocked ? "unlocked" : "locked",
            (unsigned long long)c->seed);
     printf("\"samples\":%llu,\"validated\":%llu,\"wrong\":%llu,\"declined\":%llu,"
-           "\"truncated\":%llu,\"faults\":%llu,\"findings\":%u,\"samples_per_sec\":%.1f,"
+           "\"truncated\":%llu,\"faults\":%llu,\"findings\":%u,\"finding_occurrences\":%u,"
+           "\"samples_per_sec\":%.1f,"
            "\"validated_per_sec\":%.1f,\"frames_per_walk\":%.2f,",
            (unsigned long long)st->samples, (unsigned long long)st->exact,
            (unsigned long long)st->wrong, (unsigned long long)st->declined,
            (unsigned long long)st->truncated, (unsigned long long)st->faults, st->findings,
+           st->occurrences,
            (double)st->samples / s, (double)st->exact / s,
            st->exact ? (double)st->frames / (double)st->exact : 0.0);
     if (st->first_finding >= 0)
         printf("\"first_finding_seconds\":%.4f,", st->first_finding);
+    printf("\"signal_safety_check\":%s,", signal_safety_on() ? "true" : "false");
     printf("\"paths\":{\"running\":%llu,\"parked\":%llu,\"lock_busy\":%llu},",
            (unsigned long long)st->running, (unsigned long long)st->foreign,
            (unsigned long long)st->lock_busy);
@@ -183,7 +187,8 @@ static void print_text(const stress_args *a, const stress_stats *st)
                (unsigned long long)st->cycles, (unsigned long long)st->installed,
                (unsigned long long)st->removed);
     if (st->first_finding >= 0)
-        printf("  findings  %u, the first after %.3f s\n", st->findings, st->first_finding);
+        printf("  findings  %u (met %u times), the first after %.3f s\n", st->findings,
+               st->occurrences, st->first_finding);
     else
         printf("  findings  0\n");
 }
@@ -199,6 +204,9 @@ int cmd_stress(int argc, char **argv)
     if (a.c.walker->init && a.c.walker->init(why, sizeof why) != 0)
         return run_usage_error("stress: walker %s is not available here: %s", a.c.walker->name,
                                why);
+    if (a.c.remote && (a.c.walker->flags & SR_WALKER_LIVE))
+        return run_usage_error("stress: walker %s walks only the stack it runs on; it cannot "
+                               "walk another thread (--remote)", a.c.walker->name);
     if (shapes_init(why, sizeof why) > 0 && !a.json)
         fprintf(stderr, "stackrace: %s\n", why);
     bool fp_only = a.shapes ? !strcmp(a.shapes, "fp")
@@ -213,5 +221,5 @@ int cmd_stress(int argc, char **argv)
         print_json(&a, &st);
     else
         print_text(&a, &st);
-    return st.findings ? 1 : 0;
+    return st.occurrences ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "shapes.h"
 #include "stress.h"
 
@@ -40,6 +41,7 @@ static void *mutator_main(void *arg)
     __atomic_store_n(&m->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
     mutator_self = m;
     barrier_self = &m->barriers;
+    guard_register();
     /* no signal stack until a trap asks for ours (AddressSanitizer gives
      * every thread one of its own, which the shadow would not know) */
     stack_t off = {.ss_flags = SS_DISABLE};

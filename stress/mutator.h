@@ -90,6 +90,7 @@ typedef struct mutator {
 
     atomic_int hs;
     saved_ctx stopped_at; /* the interrupted context, while HS_STOPPED */
+    const void *stopped_uc; /* its ucontext_t, on the thread's stack */
     timer_t timer;
     bool has_timer;
     stress_counts counts;

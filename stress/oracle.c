@@ -39,17 +39,21 @@ oracle_result oracle_check(const shadow *s, uintptr_t pc, const uintptr_t *pcs, 
     unsigned d = s->depth;
     const shadow_frame *top = d ? &s->f[d - 1] : NULL;
     unsigned fn = top ? top->shape : SHAPE_ROOT;
-    bool one = shape_is_return_site(fn, pcs[1]) ||
-               (signal_return && pcs[1] == signal_return && top && top->kind == FRAME_SIGNAL);
-    if (one) {
-        oracle_result r = compare(s, pcs, n, 2);
-        if (r.v == VERDICT_EXACT)
-            return r;
-    }
-    /* the handler may have stepped over the trap already (2 bytes, ud2) */
-    if (n >= 3 && signal_return && pcs[1] == signal_return &&
-        (shape_is_trap_site(fn, pcs[2]) || shape_is_trap_site(fn, pcs[2] - 2))) {
-        oracle_result r = compare(s, pcs, n, 3);
+    bool sigret1 = signal_return && pcs[1] == signal_return;
+    /* the handler may have stepped over the trap already (ud2: 2 bytes) */
+    bool trap2 = n >= 3 && (shape_is_trap_site(fn, pcs[2]) || shape_is_trap_site(fn, pcs[2] - 2));
+    bool trap1 = shape_is_trap_site(fn, pcs[1]) || shape_is_trap_site(fn, pcs[1] - 2);
+    /* __restore_rt is two instructions (mov $15, %eax; syscall) */
+    bool in_sigreturn = signal_return && pc >= signal_return && pc < signal_return + 16;
+    int skip = 0;
+    if (shape_is_return_site(fn, pcs[1]) || (sigret1 && top && top->kind == FRAME_SIGNAL))
+        skip = 1;
+    else if (sigret1 && trap2)
+        skip = 2;
+    else if (in_sigreturn && trap1)
+        skip = 1;
+    if (skip) {
+        oracle_result r = compare(s, pcs, n, 1 + skip);
         if (r.v == VERDICT_EXACT)
             return r;
     }

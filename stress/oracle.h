@@ -20,7 +20,10 @@
  *   - the signal return trampoline and a trap instruction of the topmost
  *     recorded frame's function, or the instruction after it (a handler
  *     entered and nothing recorded yet, or a handler that has forgotten
- *     itself and stepped over the trap).
+ *     itself and stepped over the trap), or
+ *   - when pc is in the signal return trampoline itself (the handler has
+ *     returned, the kernel has not yet restored the interrupted context),
+ *     that trap instruction or the one after it.
  * Nothing else: any other difference is a wrong walk.
  */
 #ifndef STRESS_ORACLE_H

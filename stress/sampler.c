@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "findings.h"
+#include "guard.h"
 #include "sanitizer.h"
 #include "oracle.h"
 #include "shapes.h"
@@ -99,8 +100,71 @@ static void report_wrong(const mutator *m, bool foreign, bool remote, oracle_res
     findings_add("walk-oracle", msg, detail);
 }
 
-/* One sample of m, interrupted at `at` (its registers when the signal came). */
-static void sample(mutator *m, const saved_ctx *at, bool remote)
+/* A walk that faulted or was stopped by the watchdog (guard.h). */
+static void report_caught(const mutator *m, const walk_guard *g, const saved_ctx *from,
+                          bool foreign, bool remote)
+{
+    char msg[160], detail[640], where[64];
+    fmtbuf b;
+    fmt_init(&b, msg, sizeof msg);
+    fmt_str(&b, "walker ");
+    fmt_str(&b, cfg->walker->name);
+    if (g->sig == GUARD_WATCHDOG) {
+        fmt_str(&b, " did not finish a walk in time (stopped by the watchdog)");
+    } else {
+        fmt_str(&b, g->sig == SIGBUS ? " faulted (SIGBUS)" : " faulted (SIGSEGV)");
+        fmt_str(&b, " during a walk; caught, the run goes on");
+    }
+    fmt_init(&b, detail, sizeof detail);
+    fmt_str(&b, "at ");
+    guard_describe_pc(where, sizeof where, g->fault_pc);
+    fmt_str(&b, where);
+    if (g->sig != GUARD_WATCHDOG) {
+        fmt_str(&b, ", fault address ");
+        fmt_hex(&b, g->fault_addr);
+    }
+    fmt_str(&b, "; walking thread ");
+    fmt_u(&b, m->index);
+    fmt_str(&b, foreign ? " (parked" : " (running");
+    fmt_str(&b, remote ? ", remote)" : ", same-thread)");
+    fmt_str(&b, " from pc ");
+    fmt_hex(&b, from->pc);
+    fmt_str(&b, " sp ");
+    fmt_hex(&b, from->sp);
+    fmt_str(&b, "; its stack [");
+    fmt_hex(&b, m->stack_lo);
+    fmt_str(&b, ", ");
+    fmt_hex(&b, m->stack_hi);
+    fmt_str(&b, "), signal stack [");
+    fmt_hex(&b, m->alt_lo);
+    fmt_str(&b, ", ");
+    fmt_hex(&b, m->alt_hi);
+    fmt_str(&b, ")");
+    findings_add(g->sig == GUARD_WATCHDOG ? "watchdog" : "walker-fault", msg, detail);
+}
+
+/* A live or context walker's frames: from the walk's starting pc on (a live
+ * walker begins in the handler; a context walker of a parked thread begins
+ * in the system call), with trampoline PCs replaced by the originals the
+ * table keeps, in order, as Go's gentraceback did with gp.stkbar. A walk
+ * that never reaches the starting pc keeps nothing (truncated). */
+static int adapt(uintptr_t *pcs, int n, uintptr_t pc, const stack_view *v)
+{
+    int k = 0;
+    while (k < n && pcs[k] != pc)
+        k++;
+    n -= k;
+    memmove(pcs, pcs + k, (size_t)n * sizeof *pcs);
+    unsigned next = v->pos;
+    for (int i = 1; i < n; i++)
+        if (pcs[i] == barrier_pc() && next < v->n)
+            pcs[i] = v->m->barriers.e[next++].orig;
+    return n;
+}
+
+/* One sample of m, interrupted at `at` (its registers when the signal came,
+ * uc the signal's context). */
+static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
 {
     stress_counts *c = &m->counts;
     count(&c->samples, 1);
@@ -143,8 +207,37 @@ static void sample(mutator *m, const saved_ctx *at, bool remote)
     w.pc = from.pc;
     w.sp = from.sp;
     w.fp = from.fp;
+    w.ucontext = uc;
     uintptr_t pcs[WALK_MAX];
-    int n = cfg->walker->walk(&w, pcs, WALK_MAX);
+    int n = 0;
+    walk_guard *g = guard_self();
+    if (g) {
+        g->walker = cfg->walker->name;
+        g->in_handler = !remote;
+        if (sigsetjmp(g->jb, 0) == 0) {
+            guard_arm(g);
+            n = cfg->walker->walk(&w, pcs, WALK_MAX);
+            guard_disarm(g);
+        } else {
+            guard_disarm(g);
+            if (locked)
+                barrier_unlock(&m->barriers);
+            count(&c->faults, 1);
+            report_caught(m, g, &from, foreign, remote);
+            return;
+        }
+    } else {
+        n = cfg->walker->walk(&w, pcs, WALK_MAX);
+    }
+    if (n > 0 && (cfg->walker->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT))) {
+        n = adapt(pcs, n, from.pc, &v);
+        if (n == 0) {
+            count(&c->truncated, 1); /* it never reached the thread's frames */
+            if (locked)
+                barrier_unlock(&m->barriers);
+            return;
+        }
+    }
     oracle_result r = oracle_check(&m->shadow, from.pc, pcs, n, w.signal_return);
     if (locked)
         barrier_unlock(&m->barriers);
@@ -182,7 +275,7 @@ static void on_sigprof(int sig, siginfo_t *info, void *uc)
     mutator *m = mutator_self;
     if (m) {
         saved_ctx at = context_of(uc);
-        sample(m, &at, false);
+        sample(m, &at, uc, false);
     }
     errno = saved_errno;
 }
@@ -206,6 +299,7 @@ static void on_stop(int sig, siginfo_t *info, void *uc)
     int expect = HS_ASKED;
     if (m) {
         m->stopped_at = context_of(uc);
+        m->stopped_uc = uc;
         if (atomic_compare_exchange_strong_explicit(&m->hs, &expect, HS_STOPPED,
                                                     memory_order_acq_rel, memory_order_acquire)) {
             atomic_fetch_add_explicit(&stop_events, 1, memory_order_release);
@@ -320,6 +414,7 @@ static double seconds_of(const struct timespec *t)
 static void *profiler_main(void *arg)
 {
     (void)arg;
+    guard_register();
     double period = 1.0 / cfg->hz, due[STRESS_MAX_THREADS], asked[STRESS_MAX_THREADS];
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -334,7 +429,7 @@ static void *profiler_main(void *arg)
             mutator *m = &muts[i];
             int hs = atomic_load_explicit(&m->hs, memory_order_acquire);
             if (hs == HS_STOPPED) {
-                sample(m, &m->stopped_at, true);
+                sample(m, &m->stopped_at, m->stopped_uc, true);
                 atomic_store_explicit(&m->hs, HS_RESUME, memory_order_release);
                 futex(&m->hs, FUTEX_WAKE_PRIVATE, 1, NULL);
                 worked = true;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "findings.h"
+#include "guard.h"
 #include "sanitizer.h"
 #include "mutator.h"
 #include "sampler.h"
@@ -48,6 +49,7 @@ void stress_defaults(stress_config *c, const sr_walker *w)
     c->trap_pm = 0;
 #endif
     c->longjmp_pm = 20;
+    c->watchdog_seconds = 1.0;
 }
 
 static double now_seconds(void)
@@ -82,7 +84,8 @@ void stress_collect(stress_stats *st)
         st->longjmps += atomic_load(&m->longjmps);
     }
     scanner_counts(&st->cycles, &st->installed, &st->removed);
-    st->findings = findings_total();
+    st->findings = findings_stored();
+    st->occurrences = findings_total();
 }
 
 static void stop_all(void)
@@ -93,6 +96,7 @@ static void stop_all(void)
     for (unsigned i = 0; i < nmuts; i++)
         if (muts[i].thread)
             mutator_stop(&muts[i]);
+    guard_stop();
 }
 
 static int fail(const char *what, int err)
@@ -133,9 +137,12 @@ int stress_run(const stress_config *c, stress_stats *st)
     if (!muts)
         return fail("memory for the mutators", ENOMEM);
     findings_reset();
+    guard_reset();
     int rc = sampler_install(c, muts, nmuts);
     if (rc)
         return fail("sigaction", rc);
+    if ((rc = guard_start(c->watchdog_seconds)) != 0)
+        return fail("starting the watchdog", rc);
     for (unsigned i = 0; i < nmuts; i++) {
         uint64_t seed = c->seed * 0x9e3779b97f4a7c15ull + i + 1;
         if ((rc = mutator_start(&muts[i], i, c, seed)) != 0)

@@ -8,12 +8,21 @@
 # also kept from splitting a shape into parts (.part, .cold): a part would
 # be a frame, or code outside the shapes' section.
 add_library(stackrace_native STATIC
-  stress/barrier.c stress/barrier_x86_64.S stress/findings.c stress/mutator.c
+  stress/barrier.c stress/barrier_x86_64.S stress/findings.c stress/guard.c stress/mutator.c
   stress/oracle.c stress/sampler.c stress/scanner.c stress/shapes.c stress/shapes_fp.c
   stress/shapes_nofp.c stress/stress.c stress/view.c
-  targets/walkers/fp.c targets/walkers/walkers.c)
+  targets/walkers/dl.c targets/walkers/fp.c targets/walkers/glibc.c targets/walkers/libgcc.c
+  targets/walkers/libunwind.c targets/walkers/llvm.c targets/walkers/walkers.c)
 target_include_directories(stackrace_native PUBLIC stress targets/walkers include src)
-target_link_libraries(stackrace_native PUBLIC Threads::Threads rt)
+target_link_libraries(stackrace_native PUBLIC Threads::Threads rt ${CMAKE_DL_LIBS})
+
+# nongnu libunwind's header gives its walkers their types (they dlopen the
+# library itself); without libunwind-dev they say they are unavailable.
+include(CheckIncludeFile)
+check_include_file(libunwind.h STACKRACE_HAVE_LIBUNWIND)
+if(STACKRACE_HAVE_LIBUNWIND)
+  target_compile_definitions(stackrace_native PRIVATE STACKRACE_HAVE_LIBUNWIND=1)
+endif()
 
 set(_shape_flags -O2 -fno-sanitize=all -fstack-clash-protection -fno-stack-protector
   $<$<C_COMPILER_ID:GNU>:-fno-partial-inlining -fno-reorder-blocks-and-partition -foptimize-sibling-calls>)
@@ -26,3 +35,12 @@ set_source_files_properties(stress/shapes_nofp.c PROPERTIES
   COMPILE_OPTIONS "${_shape_flags};-fomit-frame-pointer")
 # mutator_foreign saves its caller's context from its own frame
 set_source_files_properties(stress/mutator.c PROPERTIES COMPILE_OPTIONS "-fno-omit-frame-pointer")
+
+# The async-signal-safety check interposes malloc and friends in the
+# executables that run walks (stress/signal_safety.c); sanitizer runtimes
+# define them too, so sanitizer builds go without it (and say so).
+function(stackrace_signal_safety exe)
+  if(NOT STACKRACE_SANITIZE)
+    target_sources(${exe} PRIVATE ${PROJECT_SOURCE_DIR}/stress/signal_safety.c)
+  endif()
+endfunction()

@@ -38,6 +38,7 @@ typedef struct stress_config {
     unsigned foreign_pm; /* per mille of program steps that park */
     unsigned foreign_us;
     unsigned trap_pm, longjmp_pm;
+    double watchdog_seconds; /* a walk taking longer is stopped and reported */
     bool progress;       /* a progress line on stderr */
 } stress_config;
 
@@ -46,7 +47,8 @@ typedef struct stress_stats {
     uint64_t running, foreign, lock_busy, frames;
     uint64_t calls, foreign_calls, traps, longjmps;
     uint64_t cycles, installed, removed;
-    unsigned findings;
+    unsigned findings;    /* distinct (by check and message) */
+    unsigned occurrences; /* every time one was met */
     double seconds;
     double first_finding; /* seconds into the run; negative if none */
 } stress_stats;

@@ -55,6 +55,24 @@ run 1 stress --barriers --variant unlocked --threads 2 --seconds 3 --json
 check_json 'r["wrong"] > 0 and any("missed barrier" in f["message"] for f in r["finding_list"]) and r["first_finding_seconds"] < 3'
 ok "unlocked: the missed barrier is found"
 
+run 2 stress --walker glibc --remote
+grep -q 'cannot walk another thread' "$ERR" || fail "a live walker refuses --remote"
+ok "a live walker cannot walk remotely"
+
+run 0 walkers --json
+python3 - "$OUT" <<'PYEOF' || fail "walkers --json"
+import json, sys
+r = json.load(open(sys.argv[1]))
+names = {w["name"]: w for w in r["walkers"]}
+for n in ("fp", "libunwind", "libunwind-step", "libunwind-remote", "llvm-libunwind", "libgcc", "glibc"):
+    assert n in names, n
+    assert names[n]["available"] or names[n]["why"], n
+assert names["fp"]["available"] and names["fp"]["kind"] == "view"
+PYEOF
+run 0 walkers
+grep -q '^fp .*available' "$OUT" || fail "walkers: text"
+ok "walkers lists every walker, available or why not"
+
 run 0 stress --seconds 1 --threads 1
 grep -q '^stress fp: ' "$ERR" || fail "a progress line on stderr"
 grep -q 'validated' "$OUT" || fail "a text summary"

@@ -16,6 +16,8 @@
 #include "barrier.h"
 #include "findings.h"
 #include "oracle.h"
+#include "sanitizer.h"
+#include "signal_safety.h"
 #include "shapes.h"
 #include "stress.h"
 #include "walkers.h"
@@ -150,6 +152,7 @@ static void test_pop_without_entry(void)
 {
     int pipefd[2];
     CHECK(pipe(pipefd) == 0, "pipe");
+    fflush(NULL); /* the child must not repeat what is buffered */
     pid_t pid = fork();
     if (pid == 0) {
         dup2(pipefd[1], 2);
@@ -250,6 +253,107 @@ static void test_bad_walkers_caught(void)
           (unsigned long long)st.declined, (unsigned long long)st.exact);
 }
 
+static int fault_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    (void)w, (void)pcs, (void)max;
+    return *(volatile int *)16; /* a wild pointer */
+}
+
+static int hang_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    (void)w, (void)pcs, (void)max;
+    for (volatile int spin = 1; spin;)
+        __asm__ volatile("" ::: "memory");
+    return 0;
+}
+
+static int malloc_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    void *volatile buffer = malloc(32); /* what a naive walker does for a buffer */
+    free(buffer);
+    return walker_fp.walk(w, pcs, max);
+}
+
+static const nfinding *finding_of(const char *check)
+{
+    for (unsigned i = 0; i < findings_stored(); i++) {
+        const nfinding *f = findings_at(i);
+        if (f && !strcmp(f->check, check))
+            return f;
+    }
+    return NULL;
+}
+
+/* A fault in a walker is caught, reported with walker, PC, fault address and
+ * stack bounds, and the run goes on: later samples are taken and judged. */
+static void test_walker_fault_reported(void)
+{
+#ifdef ENGINE_TSAN
+    /* ThreadSanitizer's handler wrapper cannot be left by siglongjmp from a
+     * fault inside a signal handler: the process dies (tried: clang 14) */
+    printf("     (not under ThreadSanitizer: a fault in a handler cannot be caught there)\n");
+    return;
+#endif
+    sr_walker crash = {"crash", "reads address 16", SR_WALKER_NEEDS_FP, NULL, fault_walk};
+    stress_stats st = run(&crash, false, false, false);
+    const nfinding *f = finding_of("walker-fault");
+    CHECK(f && strstr(f->message, "walker crash faulted (SIGSEGV)"), "finding: %s",
+          f ? f->message : "none");
+    CHECK(f && strstr(f->detail, "fault address 0x10") && strstr(f->detail, "its stack [") &&
+              strstr(f->detail, "from pc 0x"),
+          "detail: %s", f ? f->detail : "none");
+    CHECK(st.faults > 100 && st.faults == st.samples - st.declined, "%llu faults of %llu samples",
+          (unsigned long long)st.faults, (unsigned long long)st.samples);
+    CHECK(f && atomic_load(&f->count) == st.faults, "every fault counted on the finding");
+}
+
+static void test_watchdog(void)
+{
+#ifdef ENGINE_TSAN
+    /* ThreadSanitizer holds an asynchronous signal until the thread reaches
+     * an interceptor, which a walker spinning in its own code never does */
+    printf("     (not under ThreadSanitizer: it defers the watchdog's signal)\n");
+    return;
+#endif
+    sr_walker hang = {"hang", "never returns", SR_WALKER_NEEDS_FP, NULL, hang_walk};
+    stress_config c;
+    stress_defaults(&c, &hang);
+    c.threads = 2;
+    c.seconds = 1.5;
+    c.watchdog_seconds = 0.2;
+    c.shapes = shapes_with_fp();
+    stress_stats st;
+    memset(&st, 0, sizeof st);
+    CHECK(stress_run(&c, &st) == 0, "the run ends");
+    const nfinding *f = finding_of("watchdog");
+    CHECK(f && strstr(f->message, "walker hang did not finish"), "finding: %s",
+          f ? f->message : "none");
+    CHECK(st.faults >= 2, "%llu walks stopped", (unsigned long long)st.faults);
+}
+
+static void test_signal_safety(void)
+{
+    if (!signal_safety_on()) {
+        printf("     (no async-signal-safety check in this build: sanitizer)\n");
+        return;
+    }
+    sr_walker naive = {"naive", "mallocs", SR_WALKER_NEEDS_FP, NULL, malloc_walk};
+    stress_stats st = run(&naive, false, false, false);
+    const nfinding *f = finding_of("async-signal-safety");
+    CHECK(f && strstr(f->message, "malloc called in a signal handler by walker naive"),
+          "finding: %s", f ? f->message : "none");
+    CHECK(st.exact > 0, "and the walks are still judged");
+    /* glibc's backtrace() loads libgcc_s on its first call: cold, from a
+     * handler, that allocates (this process has not called it before) */
+    char why[128];
+    CHECK(walker_glibc.init(why, sizeof why) == 0, "glibc: %s", why);
+    run(&walker_glibc, false, false, false);
+    f = finding_of("async-signal-safety");
+    CHECK(f && strstr(f->message, "called in a signal handler by walker glibc") &&
+              strstr(f->detail, "called from "),
+          "finding: %s", f ? f->message : "none");
+}
+
 int main(void)
 {
     char why[128];
@@ -260,6 +364,9 @@ int main(void)
     RUN(test_fp_clean_under_barriers);
     RUN(test_unlocked_caught);
     RUN(test_bad_walkers_caught);
+    RUN(test_walker_fault_reported);
+    RUN(test_watchdog);
+    RUN(test_signal_safety);
     printf("%s\n", failures ? "FAILED" : "all passed");
     return failures ? 1 : 0;
 }

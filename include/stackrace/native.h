@@ -14,7 +14,7 @@
  * finds, innermost first, pcs[0] being the starting pc itself and each
  * later entry a return address as found on the stack (not minus one).
  *
- * Two kinds of walker:
+ * Three kinds of walker:
  *  - a view walker reads the walked stack only through w->read. The view
  *    is bounds-checked (it answers false outside the walked thread's
  *    stacks, so a wild pointer cannot fault) and it translates: a return
@@ -22,8 +22,15 @@
  *    Such a walker can walk another thread's stack (a remote walk, a
  *    context saved before a blocking call) and stacks under barriers.
  *  - a live walker (SR_WALKER_LIVE) walks the stack it runs on, as glibc's
- *    backtrace() does: the engine calls it only in the walked thread's own
- *    signal handler, with w->ucontext set, and translates what it reports.
+ *    backtrace() does, handler frames and all: the engine calls it only in
+ *    the walked thread's own signal handler, keeps what it found from the
+ *    walk's starting pc on, and translates trampoline PCs itself;
+ *  - a context walker (SR_WALKER_UCONTEXT) starts from the signal's
+ *    ucontext_t (w->ucontext: the walked thread's, and the thread is
+ *    stopped in its handler while the walk runs) and reads the stack
+ *    directly, as unw_init_local2(UNW_INIT_SIGNAL_FRAME) does. The engine
+ *    keeps its frames from the starting pc on and translates as for a live
+ *    walker.
  *
  * Declining is allowed and counted: return 0 when the stack cannot be
  * walked reliably. Returning frames that are not the thread's is a finding.
@@ -41,7 +48,7 @@ extern "C" {
 typedef struct sr_stack_walk sr_stack_walk;
 struct sr_stack_walk {
     uintptr_t pc, sp, fp;  /* where the walk starts */
-    const void *ucontext;  /* the signal's ucontext_t for a live walk; else NULL */
+    const void *ucontext;  /* the signal's ucontext_t (for context walkers) */
     /* Reads the stack word at addr into *out: false (and nothing read) when
      * addr is outside the walked thread's stacks or misaligned. */
     bool (*read)(const sr_stack_walk *w, uintptr_t addr, uintptr_t *out);
@@ -55,6 +62,7 @@ struct sr_stack_walk {
 enum {
     SR_WALKER_NEEDS_FP = 1u << 0, /* correct only on code that keeps frame pointers */
     SR_WALKER_LIVE = 1u << 1,     /* walks its own stack; never through the view */
+    SR_WALKER_UCONTEXT = 1u << 2, /* walks from w->ucontext; never through the view */
 };
 
 typedef struct sr_walker {

@@ -5,7 +5,10 @@
 
 #include <string.h>
 
-static const sr_walker *const builtin[] = {&walker_fp};
+static const sr_walker *const builtin[] = {
+    &walker_fp,     &walker_libunwind, &walker_libunwind_step, &walker_libunwind_remote,
+    &walker_llvm,   &walker_libgcc,    &walker_glibc,
+};
 
 unsigned walkers_count(void) { return sizeof builtin / sizeof builtin[0]; }
 

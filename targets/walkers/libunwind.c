@@ -1,0 +1,308 @@
+/*
+ * libunwind.c — nongnu libunwind (1.6, Debian's libunwind8), three ways:
+ *
+ *  libunwind         unw_backtrace() from the handler: a live walker, as most
+ *                    profilers built on libunwind call it.
+ *  libunwind-step    the unw_step loop from the signal's own context:
+ *                    unw_init_local2(uc, UNW_INIT_SIGNAL_FRAME) starts at the
+ *                    interrupted frame instead of the handler's.
+ *  libunwind-remote  unw_init_remote over an address space of our own
+ *                    (unw_create_addr_space) whose accessors read a copy of
+ *                    the walked stack taken through the engine's memory view,
+ *                    so patched slots read as their originals and the walk
+ *                    never touches the live stack: it can walk another thread
+ *                    or a parked thread's saved context. Unwind information is
+ *                    looked up by the library's own local address space. The
+ *                    accessors refuse every write: unw_set_reg on a local
+ *                    cursor writes the register's save slot, which on a live
+ *                    stack is a return address (the reason this walker copies).
+ *
+ * The local walkers come from libunwind.so.8 (local-only, names _ULx86_64_*),
+ * the remote one from libunwind-x86_64.so.8 (names _Ux86_64_*), each
+ * dlopen'ed RTLD_LOCAL: libunwind.so.8 also defines _Unwind_Backtrace and
+ * backtrace, which must not take libgcc_s's and glibc's place. The header
+ * (libunwind-dev) gives the types; no function of it is linked.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dl.h"
+#include "walkers.h"
+
+#if defined(STACKRACE_HAVE_LIBUNWIND) && defined(__x86_64__)
+#include <libunwind.h>
+
+static struct {
+    int (*backtrace)(void **, int);
+    int (*init_local2)(unw_cursor_t *, unw_context_t *, int);
+    int (*step)(unw_cursor_t *);
+    int (*get_reg)(unw_cursor_t *, int, unw_word_t *);
+} local;
+
+static struct {
+    unw_addr_space_t (*create_addr_space)(unw_accessors_t *, int);
+    int (*init_remote)(unw_cursor_t *, unw_addr_space_t, void *);
+    int (*step)(unw_cursor_t *);
+    int (*get_reg)(unw_cursor_t *, int, unw_word_t *);
+    int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
+    unw_accessors_t *(*get_accessors)(unw_addr_space_t);
+    unw_addr_space_t self;   /* the library's own local address space */
+    unw_accessors_t *self_acc;
+    unw_addr_space_t as;     /* ours */
+} remote;
+
+static int load_local(char *why, size_t n)
+{
+    static const char *const names[] = {"libunwind.so.8", NULL};
+    static const char *const syms[] = {"unw_backtrace", "_ULx86_64_init_local2", "_ULx86_64_step",
+                                       "_ULx86_64_get_reg", "_ULx86_64_set_caching_policy",
+                                       "_ULx86_64_local_addr_space", NULL};
+    static int done, rc;
+    if (done)
+        return rc;
+    void *fns[6];
+    void *lib = walker_dlopen(names, why, n);
+    rc = lib && walker_dlsyms(lib, "libunwind.so.8", syms, fns, why, n) ? 0 : -1;
+    if (rc == 0) {
+        local.backtrace = (int (*)(void **, int))fns[0];
+        local.init_local2 = (int (*)(unw_cursor_t *, unw_context_t *, int))fns[1];
+        local.step = (int (*)(unw_cursor_t *))fns[2];
+        local.get_reg = (int (*)(unw_cursor_t *, int, unw_word_t *))fns[3];
+        /* per-thread caches: the global cache takes a lock, and these walks
+         * run in signal handlers (libunwind's documentation says so) */
+        int (*set_policy)(unw_addr_space_t, unw_caching_policy_t) =
+            (int (*)(unw_addr_space_t, unw_caching_policy_t))fns[4];
+        set_policy(*(unw_addr_space_t *)fns[5], UNW_CACHE_PER_THREAD);
+    }
+    done = 1;
+    return rc;
+}
+
+static int unwind_init(char *why, size_t n) { return load_local(why, n); }
+
+static int unwind_backtrace_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    (void)w;
+    return local.backtrace((void **)pcs, max);
+}
+
+static int unwind_step_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    unw_cursor_t cur;
+    if (!w->ucontext ||
+        local.init_local2(&cur, (unw_context_t *)w->ucontext, UNW_INIT_SIGNAL_FRAME) != 0)
+        return 0;
+    int n = 0;
+    do {
+        unw_word_t ip;
+        if (local.get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
+            break;
+        pcs[n++] = (uintptr_t)ip;
+    } while (n < max && local.step(&cur) > 0);
+    return n;
+}
+
+/* The remote walk's state: the registers it starts from and the copy. */
+enum { COPY_WORDS = 16384 }; /* 128 KiB of stack from sp up, then the view */
+typedef struct remote_state {
+    const sr_stack_walk *w;
+    uintptr_t lo;
+    size_t words;
+    uintptr_t copy[COPY_WORDS];
+} remote_state;
+
+static int r_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need,
+                            void *arg)
+{
+    (void)as, (void)arg;
+    return remote.self_acc->find_proc_info(remote.self, ip, pi, need, NULL);
+}
+
+static void r_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
+{
+    (void)as, (void)arg;
+    remote.self_acc->put_unwind_info(remote.self, pi, NULL);
+}
+
+static int r_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void *arg)
+{
+    (void)as, (void)arg;
+    return remote.self_acc->get_dyn_info_list_addr(remote.self, addr, NULL);
+}
+
+static int r_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+                        void *arg)
+{
+    (void)as;
+    remote_state *s = arg;
+    if (write)
+        return -UNW_EREADONLYREG;
+    if (addr >= s->lo && addr < s->lo + s->words * sizeof(uintptr_t) && addr % 8 == 0) {
+        *val = s->copy[(addr - s->lo) / 8];
+        return 0;
+    }
+    uintptr_t word;
+    if (s->w->read(s->w, (uintptr_t)addr, &word)) {
+        *val = word;
+        return 0;
+    }
+    /* not the stack: code and unwind tables are read through the local space */
+    return remote.self_acc->access_mem(remote.self, addr, val, 0, NULL);
+}
+
+static int r_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write,
+                        void *arg)
+{
+    (void)as;
+    remote_state *s = arg;
+    if (write)
+        return -UNW_EREADONLYREG;
+    switch (reg) {
+    case UNW_X86_64_RIP: *val = s->w->pc; return 0;
+    case UNW_X86_64_RSP: *val = s->w->sp; return 0;
+    case UNW_X86_64_RBP: *val = s->w->fp; return 0;
+    default: *val = 0; return 0; /* unknown here; CFI rarely needs them to find a frame */
+    }
+}
+
+static int r_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write,
+                          void *arg)
+{
+    (void)as, (void)reg, (void)val, (void)write, (void)arg;
+    return -UNW_EBADREG;
+}
+
+static int r_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
+{
+    (void)as, (void)c, (void)arg;
+    return -UNW_EINVAL;
+}
+
+static int r_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
+                           unw_word_t *off, void *arg)
+{
+    (void)as, (void)arg;
+    return remote.self_acc->get_proc_name(remote.self, ip, buf, len, off, NULL);
+}
+
+static int remote_init(char *why, size_t n)
+{
+    static const char *const names[] = {"libunwind-x86_64.so.8", NULL};
+    static const char *const syms[] = {"_Ux86_64_create_addr_space", "_Ux86_64_init_remote",
+                                       "_Ux86_64_step", "_Ux86_64_get_reg",
+                                       "_Ux86_64_set_caching_policy", "_Ux86_64_get_accessors",
+                                       "_Ux86_64_local_addr_space", NULL};
+    if (remote.as)
+        return 0;
+    void *fns[7];
+    void *lib = walker_dlopen(names, why, n);
+    if (!lib || !walker_dlsyms(lib, "libunwind-x86_64.so.8", syms, fns, why, n))
+        return -1;
+    remote.create_addr_space = (unw_addr_space_t(*)(unw_accessors_t *, int))fns[0];
+    remote.init_remote = (int (*)(unw_cursor_t *, unw_addr_space_t, void *))fns[1];
+    remote.step = (int (*)(unw_cursor_t *))fns[2];
+    remote.get_reg = (int (*)(unw_cursor_t *, int, unw_word_t *))fns[3];
+    remote.set_caching_policy = (int (*)(unw_addr_space_t, unw_caching_policy_t))fns[4];
+    remote.get_accessors = (unw_accessors_t * (*)(unw_addr_space_t)) fns[5];
+    remote.self = *(unw_addr_space_t *)fns[6];
+    remote.self_acc = remote.get_accessors(remote.self);
+    remote.set_caching_policy(remote.self, UNW_CACHE_PER_THREAD);
+    static unw_accessors_t acc = {
+        .find_proc_info = r_find_proc_info,
+        .put_unwind_info = r_put_unwind_info,
+        .get_dyn_info_list_addr = r_get_dyn_info_list_addr,
+        .access_mem = r_access_mem,
+        .access_reg = r_access_reg,
+        .access_fpreg = r_access_fpreg,
+        .resume = r_resume,
+        .get_proc_name = r_get_proc_name,
+    };
+    remote.as = remote.create_addr_space(&acc, 0);
+    if (!remote.as) {
+        snprintf(why, n, "unw_create_addr_space failed");
+        return -1;
+    }
+    remote.set_caching_policy(remote.as, UNW_CACHE_NONE);
+    return 0;
+}
+
+/* One remote state per thread that may walk (a handler, the profiler). */
+static __thread remote_state *tls_state;
+enum { STATES = 24 };
+static remote_state states[STATES];
+static atomic_uint states_used;
+
+static int remote_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    remote_state *s = tls_state;
+    if (!s) {
+        unsigned i = atomic_fetch_add(&states_used, 1);
+        if (i >= STATES)
+            return 0;
+        s = tls_state = &states[i];
+    }
+    s->w = w;
+    s->lo = w->sp & ~(uintptr_t)7;
+    s->words = 0;
+    while (s->words < COPY_WORDS && w->read(w, s->lo + s->words * 8, &s->copy[s->words]))
+        s->words++;
+    unw_cursor_t cur;
+    if (remote.init_remote(&cur, remote.as, s) != 0)
+        return 0;
+    int n = 0;
+    do {
+        unw_word_t ip;
+        if (remote.get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
+            break;
+        pcs[n++] = (uintptr_t)ip;
+    } while (n < max && remote.step(&cur) > 0);
+    return n;
+}
+
+#define LIBUNWIND_INIT unwind_init
+#define LIBUNWIND_REMOTE_INIT remote_init
+#define LIBUNWIND_BACKTRACE unwind_backtrace_walk
+#define LIBUNWIND_STEP unwind_step_walk
+#define LIBUNWIND_REMOTE remote_walk
+#else
+static int unavailable(char *why, size_t n)
+{
+    snprintf(why, n, "built without libunwind-dev (libunwind.h)");
+    return -1;
+}
+static int no_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    (void)w, (void)pcs, (void)max;
+    return 0;
+}
+#define LIBUNWIND_INIT unavailable
+#define LIBUNWIND_REMOTE_INIT unavailable
+#define LIBUNWIND_BACKTRACE no_walk
+#define LIBUNWIND_STEP no_walk
+#define LIBUNWIND_REMOTE no_walk
+#endif
+
+const sr_walker walker_libunwind = {
+    .name = "libunwind",
+    .description = "nongnu libunwind unw_backtrace() from the handler",
+    .flags = SR_WALKER_LIVE,
+    .init = LIBUNWIND_INIT,
+    .walk = LIBUNWIND_BACKTRACE,
+};
+
+const sr_walker walker_libunwind_step = {
+    .name = "libunwind-step",
+    .description = "nongnu libunwind unw_step loop from the signal's context",
+    .flags = SR_WALKER_UCONTEXT,
+    .init = LIBUNWIND_INIT,
+    .walk = LIBUNWIND_STEP,
+};
+
+const sr_walker walker_libunwind_remote = {
+    .name = "libunwind-remote",
+    .description = "nongnu libunwind over a copied stack (unw_create_addr_space, translating)",
+    .flags = 0,
+    .init = LIBUNWIND_REMOTE_INIT,
+    .walk = LIBUNWIND_REMOTE,
+};
