@@ -25,6 +25,7 @@ static const char MAIN_HELP[] =
     "  stress [options]           the native engine: real threads, signals and\n"
     "                             barriers; every walk checked against ground truth\n"
     "  walkers [--json]           the walkers the native engine can check here\n"
+    "  sweep --walker W           every instruction of a program, walked under ptrace\n"
     "\n"
     "\n"
     "  --plugin PATH.so    load the targets of a plug-in (docs/plugging-in.md); any\n"
@@ -130,5 +131,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "minimize")) return cmd_minimize(argc - 1, argv + 1);
     if (!strcmp(cmd, "stress")) return cmd_stress(argc - 1, argv + 1);
     if (!strcmp(cmd, "walkers")) return cmd_walkers(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
     return run_usage_error("unknown command '%s' (stackrace --help)", cmd);
 }

@@ -142,9 +142,9 @@ static void print_json(const stress_args *a, const stress_stats *st)
     if (st->first_finding >= 0)
         printf("\"first_finding_seconds\":%.4f,", st->first_finding);
     printf("\"signal_safety_check\":%s,", signal_safety_on() ? "true" : "false");
-    printf("\"paths\":{\"running\":%llu,\"parked\":%llu,\"lock_busy\":%llu},",
+    printf("\"paths\":{\"running\":%llu,\"parked\":%llu,\"lock_busy\":%llu,\"throttled\":%llu},",
            (unsigned long long)st->running, (unsigned long long)st->foreign,
-           (unsigned long long)st->lock_busy);
+           (unsigned long long)st->lock_busy, (unsigned long long)st->throttled);
     printf("\"program\":{\"calls\":%llu,\"foreign_calls\":%llu,\"traps\":%llu,\"longjmps\":%llu},",
            (unsigned long long)st->calls, (unsigned long long)st->foreign_calls,
            (unsigned long long)st->traps, (unsigned long long)st->longjmps);

@@ -30,4 +30,5 @@ int cmd_replay(int argc, char **argv);
 int cmd_minimize(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_walkers(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 #endif

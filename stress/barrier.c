@@ -14,17 +14,24 @@ extern const char __start_sr_tramp_text[], __stop_sr_tramp_text[];
 uintptr_t barrier_text_lo(void) { return (uintptr_t)__start_sr_tramp_text; }
 uintptr_t barrier_text_hi(void) { return (uintptr_t)__stop_sr_tramp_text; }
 
-bool barrier_trylock(barrier_table *t)
+static bool try_take(barrier_table *t)
 {
     int expect = 0;
     return atomic_compare_exchange_strong_explicit(&t->lock, &expect, 1, memory_order_acquire,
                                                    memory_order_relaxed);
 }
 
+bool barrier_trylock(barrier_table *t)
+{
+    return !atomic_load_explicit(&t->wanted, memory_order_relaxed) && try_take(t);
+}
+
 void barrier_lock(barrier_table *t)
 {
-    while (!barrier_trylock(t))
+    atomic_store_explicit(&t->wanted, 1, memory_order_relaxed);
+    while (!try_take(t))
         sched_yield();
+    atomic_store_explicit(&t->wanted, 0, memory_order_relaxed);
 }
 
 void barrier_unlock(barrier_table *t) { atomic_store_explicit(&t->lock, 0, memory_order_release); }

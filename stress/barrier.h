@@ -42,6 +42,7 @@ typedef struct barrier_entry {
 
 typedef struct barrier_table {
     atomic_int lock;         /* 0 free, 1 held; a spinlock, as a handler may try it */
+    atomic_int wanted;       /* the scanner waits for it: samplers' tries fail meanwhile */
     volatile unsigned n;     /* entries [0, n) installed this cycle */
     volatile unsigned pos;   /* entries [0, pos) popped by returns */
     barrier_entry e[SHADOW_MAX];
@@ -55,6 +56,9 @@ uintptr_t barrier_text_lo(void);
 uintptr_t barrier_text_hi(void);
 static inline uintptr_t barrier_pc(void) { return (uintptr_t)&barrier_trampoline; }
 
+/* A sampler's try: fails while the lock is held or wanted (a handler must not
+ * wait, and a slow walker taking the lock at every sample must not starve the
+ * scanner: it declines instead). */
 bool barrier_trylock(barrier_table *t);
 void barrier_lock(barrier_table *t);
 void barrier_unlock(barrier_table *t);

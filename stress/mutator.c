@@ -101,8 +101,27 @@ bool mutator_owns(const mutator *m, uintptr_t addr, size_t n)
 /* The foreign call. Saves the caller's context (its resume PC, its stack
  * pointer after the call returns, its frame pointer), publishes FOREIGN and
  * blocks; on the way back waits while the scanner holds the stack (SCAN). */
+/* The sweep's foreign call: nobody else is there to rewrite this stack, so
+ * the thread does it itself, alternately installing and removing. */
+static void self_barriers(mutator *m)
+{
+    uintptr_t bad;
+    barrier_lock(&m->barriers);
+    if (m->barriers.pos == m->barriers.n) {
+        m->barriers.n = m->barriers.pos = 0;
+        barrier_install(&m->barriers, &m->shadow, &bad);
+    } else {
+        barrier_remove(&m->barriers, &bad);
+    }
+    barrier_unlock(&m->barriers);
+}
+
 __attribute__((noinline)) void mutator_foreign(mutator *m, unsigned us)
 {
+    if (m->cfg->self_barriers) {
+        self_barriers(m);
+        return;
+    }
     uintptr_t *frame = __builtin_frame_address(0);
     m->saved.pc = (uintptr_t)__builtin_return_address(0);
     m->saved.sp = (uintptr_t)(frame + 2);

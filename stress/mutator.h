@@ -49,6 +49,7 @@ typedef struct stress_counts {
     atomic_ulong samples, exact, declined, wrong, truncated, faults;
     atomic_ulong running, foreign, lock_busy; /* which path the sample took */
     atomic_ulong frames;                      /* frames in exact walks */
+    atomic_ulong throttled;                   /* signals not sampled: the duty-cycle cap */
 } stress_counts;
 
 /* Remote handshake (sampler.c): the profiler asks, the thread's handler
@@ -93,6 +94,7 @@ typedef struct mutator {
     const void *stopped_uc; /* its ucontext_t, on the thread's stack */
     timer_t timer;
     bool has_timer;
+    long long last_sample_end, last_sample_cost; /* the same-thread duty-cycle cap */
     stress_counts counts;
     atomic_ulong calls, foreign_calls, traps, longjmps;
 } mutator;

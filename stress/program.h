@@ -49,6 +49,9 @@ PROGRAM_INLINE unsigned program_next(mutator *m)
 {
     const stress_config *c = m->cfg;
     unsigned depth = m->shadow.depth;
+    if (c->call_budget &&
+        atomic_load_explicit(&m->calls, memory_order_relaxed) >= c->call_budget)
+        atomic_store_explicit(&m->stop, 1, memory_order_relaxed); /* a sweep's program ends */
     if (atomic_load_explicit(&m->stop, memory_order_relaxed) || depth + 4 >= c->max_depth)
         return OP_RET;
     unsigned r = program_below(m, 1000);

@@ -143,25 +143,6 @@ static void report_caught(const mutator *m, const walk_guard *g, const saved_ctx
     findings_add(g->sig == GUARD_WATCHDOG ? "watchdog" : "walker-fault", msg, detail);
 }
 
-/* A live or context walker's frames: from the walk's starting pc on (a live
- * walker begins in the handler; a context walker of a parked thread begins
- * in the system call), with trampoline PCs replaced by the originals the
- * table keeps, in order, as Go's gentraceback did with gp.stkbar. A walk
- * that never reaches the starting pc keeps nothing (truncated). */
-static int adapt(uintptr_t *pcs, int n, uintptr_t pc, const stack_view *v)
-{
-    int k = 0;
-    while (k < n && pcs[k] != pc)
-        k++;
-    n -= k;
-    memmove(pcs, pcs + k, (size_t)n * sizeof *pcs);
-    unsigned next = v->pos;
-    for (int i = 1; i < n; i++)
-        if (pcs[i] == barrier_pc() && next < v->n)
-            pcs[i] = v->m->barriers.e[next++].orig;
-    return n;
-}
-
 /* One sample of m, interrupted at `at` (its registers when the signal came,
  * uc the signal's context). */
 static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
@@ -230,7 +211,7 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
         n = cfg->walker->walk(&w, pcs, WALK_MAX);
     }
     if (n > 0 && (cfg->walker->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT))) {
-        n = adapt(pcs, n, from.pc, &v);
+        n = view_adapt(&v, pcs, n, from.pc);
         if (n == 0) {
             count(&c->truncated, 1); /* it never reached the thread's frames */
             if (locked)
@@ -267,6 +248,13 @@ static saved_ctx context_of(const void *ucv)
                        (uintptr_t)uc->uc_mcontext.gregs[REG_RBP]};
 }
 
+static long long now_ns(void)
+{
+    struct timespec t; /* clock_gettime: async-signal-safe (and the vDSO) */
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 static void on_sigprof(int sig, siginfo_t *info, void *uc)
 {
     (void)sig;
@@ -274,8 +262,17 @@ static void on_sigprof(int sig, siginfo_t *info, void *uc)
     int saved_errno = errno;
     mutator *m = mutator_self;
     if (m) {
-        saved_ctx at = context_of(uc);
-        sample(m, &at, uc, false);
+        /* at most half the thread's time in samples: a slow walker at a high
+         * rate would otherwise leave the program no time to run (and park) */
+        long long start = now_ns();
+        if (start - m->last_sample_end < m->last_sample_cost) {
+            count(&m->counts.throttled, 1);
+        } else {
+            saved_ctx at = context_of(uc);
+            sample(m, &at, uc, false);
+            m->last_sample_end = now_ns();
+            m->last_sample_cost = m->last_sample_end - start;
+        }
     }
     errno = saved_errno;
 }

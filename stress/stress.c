@@ -78,6 +78,7 @@ void stress_collect(stress_stats *st)
         st->foreign += atomic_load(&c->foreign);
         st->lock_busy += atomic_load(&c->lock_busy);
         st->frames += atomic_load(&c->frames);
+        st->throttled += atomic_load(&c->throttled);
         st->calls += atomic_load(&m->calls);
         st->foreign_calls += atomic_load(&m->foreign_calls);
         st->traps += atomic_load(&m->traps);

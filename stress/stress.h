@@ -38,13 +38,16 @@ typedef struct stress_config {
     unsigned foreign_pm; /* per mille of program steps that park */
     unsigned foreign_us;
     unsigned trap_pm, longjmp_pm;
+    unsigned long call_budget; /* 0: programs run until stopped; else they end after so many calls */
+    bool self_barriers;  /* the foreign call installs or removes barriers in the caller's own
+                          * stack instead of parking (the sweep: one thread, no scanner) */
     double watchdog_seconds; /* a walk taking longer is stopped and reported */
     bool progress;       /* a progress line on stderr */
 } stress_config;
 
 typedef struct stress_stats {
     uint64_t samples, exact, declined, wrong, truncated, faults;
-    uint64_t running, foreign, lock_busy, frames;
+    uint64_t running, foreign, lock_busy, frames, throttled;
     uint64_t calls, foreign_calls, traps, longjmps;
     uint64_t cycles, installed, removed;
     unsigned findings;    /* distinct (by check and message) */

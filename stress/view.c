@@ -3,6 +3,8 @@
  */
 #include "view.h"
 
+#include <string.h>
+
 #include "shapes.h"
 
 static bool view_read(const sr_stack_walk *w, uintptr_t addr, uintptr_t *out)
@@ -33,4 +35,23 @@ void view_init(sr_stack_walk *w, stack_view *v, const mutator *m)
     w->read = view_read;
     w->signal_return = shapes_signal_return();
     w->view = v;
+}
+
+/* A live or context walker's frames: from the walk's starting pc on (a live
+ * walker begins in the handler; a context walker of a parked thread begins
+ * in the system call), with trampoline PCs replaced by the originals the
+ * table keeps, in order, as Go's gentraceback did with gp.stkbar. A walk
+ * that never reaches the starting pc keeps nothing (truncated). */
+int view_adapt(const stack_view *v, uintptr_t *pcs, int n, uintptr_t pc)
+{
+    int k = 0;
+    while (k < n && pcs[k] != pc)
+        k++;
+    n -= k;
+    memmove(pcs, pcs + k, (size_t)n * sizeof *pcs);
+    unsigned next = v->pos;
+    for (int i = 1; i < n; i++)
+        if (pcs[i] == barrier_pc() && next < v->n)
+            pcs[i] = v->m->barriers.e[next++].orig;
+    return n;
 }

@@ -25,4 +25,8 @@ typedef struct stack_view {
 /* Prepares w (the context to start from is set by the caller) to read m's
  * stacks through v. */
 void view_init(sr_stack_walk *w, stack_view *v, const mutator *m);
+/* A live or context walker's frames, made comparable: keeps them from the
+ * walk's starting pc on and translates trampoline PCs (view.c). Returns the
+ * number kept (0: the walk never reached pc). */
+int view_adapt(const stack_view *v, uintptr_t *pcs, int n, uintptr_t pc);
 #endif

@@ -104,7 +104,7 @@ static int unwind_step_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
 }
 
 /* The remote walk's state: the registers it starts from and the copy. */
-enum { COPY_WORDS = 16384 }; /* 128 KiB of stack from sp up, then the view */
+enum { COPY_WORDS = 4096 }; /* 32 KiB of stack from sp up, then the view */
 typedef struct remote_state {
     const sr_stack_walk *w;
     uintptr_t lo;
@@ -223,7 +223,7 @@ static int remote_init(char *why, size_t n)
         snprintf(why, n, "unw_create_addr_space failed");
         return -1;
     }
-    remote.set_caching_policy(remote.as, UNW_CACHE_NONE);
+    remote.set_caching_policy(remote.as, UNW_CACHE_PER_THREAD);
     return 0;
 }
 

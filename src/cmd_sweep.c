@@ -1,0 +1,170 @@
+/*
+ * cmd_sweep.c — `stackrace sweep`: every instruction of a call program,
+ * walked under ptrace and judged against the truth the tracer observed
+ * (stress/sweep.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdline.h"
+#include "report.h"
+#include "sweep.h"
+#include "walkers.h"
+
+static const char SWEEP_HELP[] =
+    "usage: stackrace sweep --walker W [--calls N] [--seed S] [--no-barriers]\n"
+    "                       [--shapes fp|all] [--json] [--per-pc]\n"
+    "\n"
+    "Runs one call program in a child single-stepped under ptrace; at every\n"
+    "instruction the child's signal handler walks its stack with walker W and\n"
+    "the walk is compared with the ground truth the tracer saw (calls, returns,\n"
+    "signal deliveries). Verdicts are summarized per region: prologue, body,\n"
+    "epilogue, leaf, signal frame, trampoline.\n"
+    "\n"
+    "  --walker W        the walker (`stackrace walkers` lists them; default fp)\n"
+    "  --calls N         the program's length in calls (default 300)\n"
+    "  --seed S          the program's seed (default 1)\n"
+    "  --no-barriers     no return-address barriers (no trampoline region)\n"
+    "  --shapes fp|all   frame shapes (default: what the walker claims to handle)\n"
+    "  --json            one JSON object\n"
+    "  --per-pc          with --json: every PC's verdicts too\n"
+    "\n"
+    "Exit status: 0 when the sweep ran to the end (whatever the verdicts), 2 on\n"
+    "bad usage or when the traced child could not be run.\n";
+
+static void counts_json(const sweep_counts *c)
+{
+    printf("{\"exact\":%llu,\"declined\":%llu,\"truncated\":%llu,\"wrong\":%llu}",
+           (unsigned long long)c->n[VERDICT_EXACT], (unsigned long long)c->n[VERDICT_DECLINED],
+           (unsigned long long)c->n[VERDICT_TRUNCATED], (unsigned long long)c->n[VERDICT_WRONG]);
+}
+
+static uint64_t sum(const sweep_counts *c) { return c->n[0] + c->n[1] + c->n[2] + c->n[3]; }
+
+static void print_text(const sweep_config *c, const sweep_result *r)
+{
+    printf("sweep %s: %llu instructions walked in %.1f s (%u distinct PCs)%s\n", c->walker->name,
+           (unsigned long long)r->instructions, r->seconds, r->npcs,
+           c->barriers ? ", barriers on" : "");
+    printf("  %-13s %9s %8s %9s %10s %8s\n", "region", "samples", "exact", "declined",
+           "truncated", "wrong");
+    for (unsigned i = 0; i <= REGION_COUNT; i++) {
+        const sweep_counts *k = i < REGION_COUNT ? &r->region[i] : &r->total;
+        uint64_t n = sum(k);
+        if (!n)
+            continue;
+        printf("  %-13s %9llu %7.2f%% %8.2f%% %9.2f%% %7.2f%%\n",
+               i < REGION_COUNT ? sweep_region_name(i) : "all", (unsigned long long)n,
+               100.0 * (double)k->n[0] / (double)n, 100.0 * (double)k->n[1] / (double)n,
+               100.0 * (double)k->n[2] / (double)n, 100.0 * (double)k->n[3] / (double)n);
+    }
+    if (r->faults)
+        printf("  walker faults caught: %llu\n", (unsigned long long)r->faults);
+    for (unsigned i = 0; i < REGION_COUNT; i++)
+        if (r->first_wrong[i][0])
+            printf("  first wrong walk, %s: %s\n", sweep_region_name(i), r->first_wrong[i]);
+}
+
+static void print_json(const sweep_config *c, const sweep_result *r, bool per_pc)
+{
+    printf("{\"walker\":");
+    report_json_string(stdout, c->walker->name);
+    printf(",\"seed\":%llu,\"calls\":%lu,\"barriers\":%s,\"instructions\":%llu,\"pcs\":%u,"
+           "\"seconds\":%.3f,\"faults\":%llu,\"total\":",
+           (unsigned long long)c->seed, c->calls, c->barriers ? "true" : "false",
+           (unsigned long long)r->instructions, r->npcs, r->seconds,
+           (unsigned long long)r->faults);
+    counts_json(&r->total);
+    printf(",\"regions\":{");
+    for (unsigned i = 0; i < REGION_COUNT; i++) {
+        printf(i ? ",\"%s\":" : "\"%s\":", sweep_region_name(i));
+        counts_json(&r->region[i]);
+    }
+    printf("},\"first_wrong\":{");
+    for (unsigned i = 0, k = 0; i < REGION_COUNT; i++)
+        if (r->first_wrong[i][0]) {
+            printf(k++ ? ",\"%s\":" : "\"%s\":", sweep_region_name(i));
+            report_json_string(stdout, r->first_wrong[i]);
+        }
+    putchar('}');
+    if (per_pc) {
+        printf(",\"per_pc\":[");
+        bool first = true;
+        for (unsigned i = 0; i < (1u << 16); i++) {
+            const sweep_pc *e = &r->pcs[i];
+            if (!e->pc)
+                continue;
+            char where[64];
+            sweep_describe_pc(where, sizeof where, e->pc);
+            printf(first ? "{\"pc\":" : ",{\"pc\":");
+            first = false;
+            report_json_string(stdout, where);
+            printf(",\"region\":\"%s\",\"verdicts\":", sweep_region_name(e->region));
+            counts_json(&e->c);
+            putchar('}');
+        }
+        putchar(']');
+    }
+    puts("}");
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    sweep_config c = {.seed = 1, .calls = 300, .barriers = true};
+    const char *walker = "fp", *shapes = NULL;
+    bool json = false, per_pc = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        uint64_t u;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(SWEEP_HELP, stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (!strcmp(a, "--per-pc")) {
+            per_pc = true;
+        } else if (!strcmp(a, "--no-barriers")) {
+            c.barriers = false;
+        } else if (!strcmp(a, "--walker") || !strcmp(a, "--shapes") || !strcmp(a, "--calls") ||
+                   !strcmp(a, "--seed")) {
+            if (!has)
+                return run_usage_error("sweep: %s needs a value (stackrace sweep --help)", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--walker")) {
+                walker = v;
+            } else if (!strcmp(a, "--shapes")) {
+                shapes = v;
+            } else if (!run_parse_u64(v, &u) || (!strcmp(a, "--calls") && (u < 1 || u > 100000))) {
+                return run_usage_error("sweep: %s wants %s, not '%s'", a,
+                                       !strcmp(a, "--calls") ? "1-100000" : "a number", v);
+            } else if (!strcmp(a, "--calls")) {
+                c.calls = (unsigned long)u;
+            } else {
+                c.seed = u;
+            }
+        } else {
+            return run_usage_error("sweep: unknown argument '%s' (stackrace sweep --help)", a);
+        }
+    }
+    c.walker = walkers_find(walker);
+    if (!c.walker)
+        return run_usage_error("sweep: no walker '%s' (stackrace walkers lists them)", walker);
+    if (shapes && strcmp(shapes, "fp") && strcmp(shapes, "all"))
+        return run_usage_error("sweep: --shapes is fp or all, not '%s'", shapes);
+    c.all_shapes = shapes ? !strcmp(shapes, "all") : !(c.walker->flags & SR_WALKER_NEEDS_FP);
+    char why[256];
+    if (c.walker->init && c.walker->init(why, sizeof why) != 0)
+        return run_usage_error("sweep: walker %s is not available here: %s", c.walker->name, why);
+    sweep_result r;
+    int rc = sweep_run(&c, &r);
+    if (rc)
+        return rc;
+    if (json)
+        print_json(&c, &r, per_pc);
+    else
+        print_text(&c, &r);
+    sweep_free(&r);
+    return 0;
+}

@@ -1,0 +1,477 @@
+/*
+ * sweep.c — the deterministic sweep under ptrace (sweep.h).
+ *
+ * The protocol between the two processes, per instruction of the program:
+ *  1. the parent single-steps the child one instruction (PTRACE_SINGLESTEP)
+ *     and updates its truth from the registers before and after;
+ *  2. it writes that truth into a page both share, and delivers SIGPROF
+ *     with PTRACE_SYSCALL, so the child runs its handler at full speed and
+ *     stops only at system calls; the handler walks, compares, and writes its
+ *     verdict into the page;
+ *  3. the parent lets the handler's system calls through until the
+ *     rt_sigreturn that returns exactly to the instruction it interrupted,
+ *     and files the verdict.
+ * A trap (ud2) in the program stops the child with SIGILL; the parent
+ * delivers it the same way single-stepping, and the handler's first
+ * instruction is the next one swept. Signals the handler itself raises (a
+ * walker's fault, caught by the child's guard) are passed through.
+ *
+ * The child is forked before any thread exists in the caller, runs the
+ * program on its main thread, and never returns: it ends at _exit.
+ */
+#include "sweep.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "barrier.h"
+#include "findings.h"
+#include "guard.h"
+#include "mutator.h"
+#include "shapes.h"
+#include "stress.h"
+#include "view.h"
+
+enum { TRUTH_MAX = SHADOW_MAX + 8, WALK_MAX = SHADOW_MAX + 32 };
+
+/* The page the two processes share. */
+typedef struct sweep_page {
+    /* the child, once, before the program */
+    uintptr_t alt_lo, alt_hi;
+    /* the parent, before each sample: the truth, innermost first; a signal
+     * frame's entry (the interrupted PC) may also read as the PC after the
+     * trap, where the handler resumes */
+    unsigned truth_n;
+    uintptr_t truth[TRUTH_MAX];
+    uint8_t truth_signal[TRUTH_MAX];
+    /* the child, after each sample */
+    int verdict, at, caught, shape;
+    unsigned shadow_depth;
+    int walk_n;
+    uintptr_t walk[24];
+} sweep_page;
+
+const char *sweep_region_name(unsigned r)
+{
+    static const char *const names[REGION_COUNT] = {"prologue", "body",         "epilogue",
+                                                    "leaf",     "signal frame", "trampoline"};
+    return r < REGION_COUNT ? names[r] : "?";
+}
+
+void sweep_describe_pc(char *out, size_t n, uintptr_t pc)
+{
+    int id = shape_of_pc(pc);
+    if (id >= 0)
+        snprintf(out, n, "%s+0x%lx", shape_at((unsigned)id)->name,
+                 (unsigned long)(pc - shape_start((unsigned)id)));
+    else if (pc >= barrier_text_lo() && pc < barrier_text_hi())
+        snprintf(out, n, "trampoline+0x%lx", (unsigned long)(pc - barrier_text_lo()));
+    else
+        snprintf(out, n, "0x%lx", (unsigned long)pc);
+}
+
+/* ---- the child ---------------------------------------------------------- */
+
+static sweep_page *page;
+static const sweep_config *child_cfg;
+static mutator child_m;
+
+static oracle_result judge(const uintptr_t *pcs, int n, uintptr_t pc)
+{
+    if (n <= 0)
+        return (oracle_result){VERDICT_DECLINED, -1, 0};
+    if (pcs[0] != pc)
+        return (oracle_result){VERDICT_WRONG, 0, 0};
+    for (unsigned k = 0; k < page->truth_n; k++) {
+        int i = 1 + (int)k;
+        if (i >= n)
+            return (oracle_result){VERDICT_TRUNCATED, i, 0};
+        uintptr_t t = page->truth[k];
+        if (pcs[i] != t && !(page->truth_signal[k] && pcs[i] == t + 2))
+            return (oracle_result){VERDICT_WRONG, i, 0};
+    }
+    return (oracle_result){VERDICT_EXACT, -1, 0};
+}
+
+static void child_sample(int sig, siginfo_t *info, void *ucv)
+{
+    (void)sig, (void)info;
+    const ucontext_t *uc = ucv;
+    mutator *m = &child_m;
+    sr_stack_walk w;
+    stack_view v;
+    view_init(&w, &v, m);
+    w.pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    w.sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    w.fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    w.ucontext = uc;
+    uintptr_t pcs[WALK_MAX];
+    int n = 0;
+    walk_guard *g = guard_self();
+    page->caught = 0;
+    g->walker = child_cfg->walker->name;
+    g->in_handler = true;
+    if (sigsetjmp(g->jb, 0) == 0) {
+        guard_arm(g);
+        n = child_cfg->walker->walk(&w, pcs, WALK_MAX);
+        guard_disarm(g);
+    } else {
+        guard_disarm(g);
+        page->caught = g->sig;
+        n = 0;
+    }
+    if (n > 0 && (child_cfg->walker->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
+        n = view_adapt(&v, pcs, n, w.pc);
+    oracle_result r = page->caught ? (oracle_result){VERDICT_DECLINED, -1, 0}
+                                   : judge(pcs, n, w.pc);
+    if (!page->caught && n == 0 && (child_cfg->walker->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
+        r.v = VERDICT_TRUNCATED; /* it never reached the interrupted frame */
+    page->verdict = r.v;
+    page->at = r.at;
+    page->shape = shape_of_pc(w.pc);
+    page->shadow_depth = m->shadow.depth;
+    page->walk_n = n;
+    for (int i = 0; i < n && i < 24; i++)
+        page->walk[i] = pcs[i];
+}
+
+static _Noreturn void child_main(const sweep_config *c, const stress_config *sc)
+{
+    child_cfg = c;
+    mutator *m = &child_m;
+    m->cfg = sc;
+    m->rng = c->seed * 0x9e3779b97f4a7c15ull + 1;
+    pthread_attr_t attr;
+    void *lo;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) || pthread_attr_getstack(&attr, &lo, &size))
+        _exit(3);
+    m->stack_lo = (uintptr_t)lo;
+    m->stack_hi = (uintptr_t)lo + size;
+    size_t alt = 2u << 20;
+    m->alt_map = mmap(NULL, alt, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m->alt_map == MAP_FAILED)
+        _exit(3);
+    m->alt_map_size = alt;
+    m->alt_lo = (uintptr_t)m->alt_map;
+    m->alt_hi = m->alt_lo + alt;
+    page->alt_lo = m->alt_lo;
+    page->alt_hi = m->alt_hi;
+    mutator_self = m;
+    barrier_self = &m->barriers;
+    guard_register();
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_flags = SA_SIGINFO;
+    sa.sa_sigaction = child_sample;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPROF, &sa, NULL);
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sa.sa_sigaction = shape_trap_handler;
+    sigaction(SIGILL, &sa, NULL);
+    stack_t off = {.ss_flags = SS_DISABLE};
+    sigaltstack(&off, NULL);
+
+    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+        _exit(4);
+    raise(SIGSTOP); /* attached: the parent sets its options */
+    raise(SIGSTOP); /* the program starts: the parent steps from here */
+    shape_fns[SHAPE_ROOT](m);
+    raise(SIGSTOP); /* the program ended */
+    _exit(0);
+}
+
+/* ---- the parent --------------------------------------------------------- */
+
+typedef struct frame {
+    uintptr_t ra, slot;
+    bool signal;   /* the kernel's signal frame (its entry is the interrupted PC) */
+    bool recorded; /* the child's shadow has reached this frame's depth */
+} frame;
+
+typedef struct tracer {
+    pid_t pid;
+    frame f[TRUTH_MAX];
+    unsigned n;
+    uintptr_t alt_lo, alt_hi;
+    uintptr_t root_ra; /* the return address of the program's root call */
+    sweep_result *r;
+    unsigned cap;
+    const sweep_config *c;
+} tracer;
+
+static bool on_alt(const tracer *t, uintptr_t a) { return a >= t->alt_lo && a < t->alt_hi; }
+
+/* Frames whose slot is below the stack pointer (on its stack) are gone; so
+ * are the signal stack's frames once the stack pointer has left it. */
+static void prune(tracer *t, uintptr_t sp)
+{
+    while (t->n) {
+        const frame *top = &t->f[t->n - 1];
+        bool alt = on_alt(t, top->slot);
+        if ((alt == on_alt(t, sp) && top->slot < sp) || (alt && !on_alt(t, sp)))
+            t->n--;
+        else
+            break;
+    }
+}
+
+static void push(tracer *t, uintptr_t ra, uintptr_t slot, bool signal)
+{
+    if (t->n < TRUTH_MAX)
+        t->f[t->n++] = (frame){ra, slot, signal, false};
+}
+
+/* What one step did to the truth: a call pushed a return address just past
+ * the instruction it executed; anything that raised the stack pointer above
+ * a frame's slot popped it. */
+static void follow(tracer *t, const struct user_regs_struct *before,
+                   const struct user_regs_struct *after)
+{
+    if (after->rsp == before->rsp - 8) {
+        errno = 0;
+        long word = ptrace(PTRACE_PEEKDATA, t->pid, (void *)after->rsp, NULL);
+        uintptr_t ra = (uintptr_t)word;
+        if (errno == 0 && ra > before->rip && ra <= before->rip + 15 && after->rip != ra) {
+            if (t->n == 0 && after->rip == shape_start(SHAPE_ROOT))
+                t->root_ra = ra;
+            push(t, ra, after->rsp, false);
+            return;
+        }
+    }
+    prune(t, after->rsp);
+}
+
+static sweep_pc *pc_entry(tracer *t, uintptr_t pc)
+{
+    sweep_result *r = t->r;
+    unsigned mask = t->cap - 1, i = (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 40) & mask;
+    while (r->pcs[i].pc && r->pcs[i].pc != pc)
+        i = (i + 1) & mask;
+    if (!r->pcs[i].pc && r->npcs + 1 < t->cap) {
+        r->pcs[i].pc = pc;
+        r->npcs++;
+    }
+    return &r->pcs[i];
+}
+
+static unsigned region_of(tracer *t, const sweep_page *p, uintptr_t pc)
+{
+    if (pc >= barrier_text_lo() && pc < barrier_text_hi())
+        return REGION_TRAMPOLINE;
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->f[i].signal)
+            return REGION_SIGNAL;
+    if (p->shape < 0 || p->shape == SHAPE_LEAF || p->shape == SHAPE_LEAF_NOFP)
+        return REGION_LEAF;
+    if (p->shape == SHAPE_ROOT)
+        return REGION_BODY;
+    /* the truth holds the root's frame besides the shadow's */
+    frame *top = &t->f[t->n - 1];
+    if (p->shadow_depth + 1 >= t->n) {
+        top->recorded = true;
+        return REGION_BODY;
+    }
+    return top->recorded ? REGION_EPILOGUE : REGION_PROLOGUE;
+}
+
+static int wait_stop(pid_t pid, int *status)
+{
+    for (;;) {
+        if (waitpid(pid, status, __WALL) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        return WIFSTOPPED(*status) ? 0 : -1;
+    }
+}
+
+/* One sample at the instruction the child is stopped at (steps 2 and 3). */
+static int sample_here(tracer *t, sweep_page *p, const struct user_regs_struct *at)
+{
+    p->truth_n = t->n;
+    for (unsigned k = 0; k < t->n; k++) {
+        p->truth[k] = t->f[t->n - 1 - k].ra;
+        p->truth_signal[k] = t->f[t->n - 1 - k].signal;
+    }
+    /* queued, not injected: a stop that is not a signal-delivery stop (the
+     * kernel's notice that a handler was entered while stepping) ignores an
+     * injected signal; a queued one is reported first, then delivered */
+    if (syscall(SYS_tgkill, t->pid, t->pid, SIGPROF) != 0)
+        return -1;
+    int sig = 0, status;
+    for (;;) {
+        if (ptrace(PTRACE_SYSCALL, t->pid, NULL, (void *)(long)sig) != 0 ||
+            wait_stop(t->pid, &status) != 0)
+            return -1;
+        sig = 0;
+        int s = WSTOPSIG(status);
+        if (s == (SIGTRAP | 0x80)) {
+            struct user_regs_struct regs;
+            ptrace(PTRACE_GETREGS, t->pid, NULL, &regs);
+            /* rt_sigreturn's exit (it sets orig_rax to -1: no restart) */
+            if (regs.rip == at->rip && regs.rsp == at->rsp)
+                return 0; /* back where it was interrupted */
+        } else if (s != SIGTRAP) {
+            sig = s; /* the handler's own (a walker's fault): deliver it */
+        }
+    }
+}
+
+static void file_verdict(tracer *t, const sweep_page *p, uintptr_t pc)
+{
+    sweep_result *r = t->r;
+    unsigned region = region_of(t, p, pc);
+    unsigned v = (unsigned)p->verdict & 3;
+    r->region[region].n[v]++;
+    r->total.n[v]++;
+    r->instructions++;
+    if (p->caught)
+        r->faults++;
+    sweep_pc *e = pc_entry(t, pc);
+    e->region = (uint8_t)region;
+    e->c.n[v]++;
+    char *told = r->first_wrong[region];
+    if (v == VERDICT_WRONG && !told[0]) {
+        char where[64];
+        sweep_describe_pc(where, sizeof where, pc);
+        int len = snprintf(told, 512,
+                           "at %s (%s), frame %d differs; truth:", where,
+                           sweep_region_name(region), p->at);
+        for (unsigned k = 0; k < p->truth_n && k < 12 && len < 400; k++) {
+            sweep_describe_pc(where, sizeof where, p->truth[k]);
+            len += snprintf(told + len, 512 - (size_t)len, " %s",
+                            where);
+        }
+        len += snprintf(told + len, 512 - (size_t)len, "; walk:");
+        for (int k = 1; k < p->walk_n && k < 13 && len < 480; k++) {
+            sweep_describe_pc(where, sizeof where, p->walk[k]);
+            len += snprintf(told + len, 512 - (size_t)len, " %s",
+                            where);
+        }
+    }
+}
+
+/* Steps the program to its end (the child's last SIGSTOP). */
+static int trace(tracer *t, sweep_page *p)
+{
+    struct user_regs_struct before, after;
+    int status, sig = 0;
+    ptrace(PTRACE_GETREGS, t->pid, NULL, &before);
+    for (;;) {
+        if (ptrace(PTRACE_SINGLESTEP, t->pid, NULL, (void *)(long)sig) != 0 ||
+            wait_stop(t->pid, &status) != 0)
+            return -1;
+        int s = WSTOPSIG(status);
+        ptrace(PTRACE_GETREGS, t->pid, NULL, &after);
+        if (sig == SIGILL) {
+            /* the trap delivered: the handler's first instruction, its return
+             * address (the signal return) at the stack pointer, the kernel's
+             * signal frame just above */
+            errno = 0;
+            uintptr_t ra = (uintptr_t)ptrace(PTRACE_PEEKDATA, t->pid, (void *)after.rsp, NULL);
+            push(t, before.rip, after.rsp + 8, true);
+            push(t, ra, after.rsp, false);
+        } else if (s == SIGTRAP) {
+            follow(t, &before, &after);
+        }
+        sig = 0;
+        if (s == SIGSTOP)
+            return 0; /* the end */
+        if (s == SIGILL) {
+            sig = SIGILL; /* deliver it with the next step */
+            before = after;
+            continue;
+        }
+        if (s != SIGTRAP) {
+            sig = s;
+            before = after;
+            continue;
+        }
+        /* the program is the root's call and what it calls */
+        if (t->n > 0 && t->f[0].ra == t->root_ra) {
+            if (sample_here(t, p, &after) != 0)
+                return -1;
+            file_verdict(t, p, (uintptr_t)after.rip);
+        }
+        before = after;
+    }
+}
+
+int sweep_run(const sweep_config *c, sweep_result *r)
+{
+    memset(r, 0, sizeof *r);
+    static stress_config sc;
+    stress_defaults(&sc, c->walker);
+    char why[256];
+    shapes_init(why, sizeof why);
+    sc.shapes = c->all_shapes ? shapes_all() : shapes_with_fp();
+    sc.call_budget = c->calls;
+    sc.self_barriers = c->barriers;
+    sc.foreign_pm = c->barriers ? 20 : 0;
+    sc.max_depth = 24;
+    sweep_page *p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "stackrace: sweep: mmap: %s\n", strerror(errno));
+        return 2;
+    }
+    page = p;
+    tracer t = {.r = r, .c = c, .cap = 1u << 16};
+    r->pcs = calloc(t.cap, sizeof *r->pcs);
+    if (!r->pcs) {
+        munmap(p, sizeof *p);
+        fprintf(stderr, "stackrace: sweep: out of memory\n");
+        return 2;
+    }
+    guard_reset();
+    guard_start(60.0);
+    guard_stop(); /* the child inherits the handlers; no watchdog thread across fork */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        child_main(c, &sc);
+    t.pid = pid;
+    int status, rc = -1;
+    if (pid > 0 && wait_stop(pid, &status) == 0 &&
+        ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) == 0 &&
+        ptrace(PTRACE_CONT, pid, NULL, NULL) == 0 && wait_stop(pid, &status) == 0) {
+        t.alt_lo = p->alt_lo;
+        t.alt_hi = p->alt_hi;
+        rc = trace(&t, p);
+    }
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, __WALL);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    munmap(p, sizeof *p);
+    page = NULL;
+    if (rc != 0) {
+        fprintf(stderr, "stackrace: sweep: the traced child %s (ptrace: %s)\n",
+                pid < 0 ? "could not be forked" : "was lost", strerror(errno));
+        return 2;
+    }
+    return 0;
+}
+
+void sweep_free(sweep_result *r)
+{
+    free(r->pcs);
+    r->pcs = NULL;
+}

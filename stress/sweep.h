@@ -1,0 +1,79 @@
+/*
+ * sweep.h — the deterministic sweep: every instruction of a call program,
+ * walked.
+ *
+ * A child process runs one call program (the same shapes, one thread, the
+ * barriers installed and removed by the thread itself) single-stepped under
+ * ptrace. At every instruction the parent injects the sampling signal; the
+ * child's handler walks with the walker under test and compares the walk
+ * with the ground truth the parent wrote for that instruction. The parent
+ * builds that truth from what it saw the child do, not from the child's own
+ * shadow: each call it stepped over (the stack pointer down by one word,
+ * the word there a return address just past the instruction) pushes a frame,
+ * each move of the stack pointer above a frame's slot pops it (a return, a
+ * longjmp, a signal return), and a signal it delivered pushes the kernel's
+ * signal frame and the handler's frame. So prologues and epilogues, where
+ * the shadow is ambiguous, are judged exactly here: a walker that skips a
+ * frame there is wrong.
+ *
+ * Each verdict is filed under the PC and under a region:
+ *   trampoline    the barrier trampoline (a return on its way back)
+ *   signal frame  anywhere above a signal frame (a trap's handler program)
+ *   leaf          a leaf shape, or code that is not a shape (libc, helpers)
+ *   prologue      a shape before it recorded itself
+ *   body          a shape that has recorded itself (the root's code too)
+ *   epilogue      a shape after it forgot itself
+ * The child's shadow (read from its report, not trusted as truth) tells
+ * prologue from body from epilogue: shapes record themselves exactly where
+ * their frame is set up.
+ */
+#ifndef STRESS_SWEEP_H
+#define STRESS_SWEEP_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "oracle.h"
+#include "stackrace/native.h"
+
+enum sweep_region {
+    REGION_PROLOGUE, REGION_BODY, REGION_EPILOGUE, REGION_LEAF, REGION_SIGNAL,
+    REGION_TRAMPOLINE, REGION_COUNT
+};
+const char *sweep_region_name(unsigned r);
+
+typedef struct sweep_config {
+    const sr_walker *walker;
+    uint64_t seed;
+    unsigned long calls; /* the program's length, in calls */
+    bool barriers;
+    bool all_shapes;     /* also frames without frame pointers (default for walkers
+                          * that do not need them) */
+} sweep_config;
+
+typedef struct sweep_counts {
+    uint64_t n[4]; /* by verdict (oracle.h): exact, declined, truncated, wrong */
+} sweep_counts;
+
+typedef struct sweep_pc {
+    uintptr_t pc;
+    uint8_t region;
+    sweep_counts c;
+} sweep_pc;
+
+typedef struct sweep_result {
+    sweep_counts region[REGION_COUNT];
+    sweep_counts total;
+    uint64_t instructions, faults;
+    double seconds;
+    sweep_pc *pcs; /* distinct PCs swept (malloc'ed; sweep_free) */
+    unsigned npcs;
+    char first_wrong[REGION_COUNT][512]; /* each region's first wrong walk, told */
+} sweep_result;
+
+/* Runs the sweep. 0 when it ran to the end; else 2 after a one-line error. */
+int sweep_run(const sweep_config *c, sweep_result *r);
+void sweep_free(sweep_result *r);
+/* "name+0xoff" for a PC of the sweep's program (shapes, trampoline). */
+void sweep_describe_pc(char *out, size_t n, uintptr_t pc);
+#endif
