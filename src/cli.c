@@ -26,6 +26,7 @@ static const char MAIN_HELP[] =
     "                             barriers; every walk checked against ground truth\n"
     "  walkers [--json]           the walkers the native engine can check here\n"
     "  sweep --walker W           every instruction of a program, walked under ptrace\n"
+    "  bench-walkers              ns per frame for every walker, on one stack\n"
     "\n"
     "\n"
     "  --plugin PATH.so    load the targets of a plug-in (docs/plugging-in.md); any\n"
@@ -132,5 +133,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "stress")) return cmd_stress(argc - 1, argv + 1);
     if (!strcmp(cmd, "walkers")) return cmd_walkers(argc - 1, argv + 1);
     if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench-walkers")) return cmd_bench_walkers(argc - 1, argv + 1);
     return run_usage_error("unknown command '%s' (stackrace --help)", cmd);
 }

@@ -31,4 +31,5 @@ int cmd_minimize(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_walkers(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_bench_walkers(int argc, char **argv);
 #endif

@@ -38,6 +38,7 @@ static void *map_stack(size_t bytes, void **map, size_t *map_size)
 static void *mutator_main(void *arg)
 {
     mutator *m = arg;
+    m->pid = getpid();
     __atomic_store_n(&m->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
     mutator_self = m;
     barrier_self = &m->barriers;

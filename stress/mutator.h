@@ -79,8 +79,9 @@ typedef struct mutator {
     bool probing;
     atomic_int stop;
 
+    bool signalled_self;      /* bench-walkers: the program has stopped to be walked */
     unsigned index;
-    pid_t tid;
+    pid_t pid, tid;
     pthread_t thread;
     uintptr_t stack_lo, stack_hi; /* the thread's stack, guard page excluded */
     uintptr_t alt_lo, alt_hi;     /* its signal stack */

@@ -49,6 +49,11 @@ PROGRAM_INLINE unsigned program_next(mutator *m)
 {
     const stress_config *c = m->cfg;
     unsigned depth = m->shadow.depth;
+    if (c->signal_self_at && !m->signalled_self && depth >= c->signal_self_depth &&
+        atomic_load_explicit(&m->calls, memory_order_relaxed) >= c->signal_self_at) {
+        m->signalled_self = true;
+        return OP_SIGNAL_SELF;
+    }
     if (c->call_budget &&
         atomic_load_explicit(&m->calls, memory_order_relaxed) >= c->call_budget)
         atomic_store_explicit(&m->stop, 1, memory_order_relaxed); /* a sweep's program ends */

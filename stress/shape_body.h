@@ -88,6 +88,19 @@ PROGRAM_INLINE void shape_longjmp(mutator *m)
     longjmp(*m->catchers[i].jb, 1);
 }
 
+/* tgkill(self, SIGPROF) by a raw system call: the handler then interrupts
+ * this body, on a stack of shapes only. */
+PROGRAM_INLINE void shape_signal_self(mutator *m)
+{
+    long rc;
+    __asm__ volatile("syscall"
+                     : "=a"(rc)
+                     : "a"((long)SYS_tgkill), "D"((long)m->pid), "S"((long)m->tid),
+                       "d"((long)SIGPROF)
+                     : "rcx", "r11", "memory");
+    (void)rc;
+}
+
 PROGRAM_INLINE void shape_body(mutator *m)
 {
     for (;;) {
@@ -110,6 +123,9 @@ PROGRAM_INLINE void shape_body(mutator *m)
             break;
         case OP_LONGJMP:
             shape_longjmp(m);
+            break;
+        case OP_SIGNAL_SELF:
+            shape_signal_self(m);
             break;
         }
     }

@@ -44,7 +44,8 @@ enum shape_id {
 
 /* Program steps besides calls (program.h). */
 enum shape_op {
-    OP_RET = SHAPE_COUNT, OP_FOREIGN, OP_TRAP, OP_ALTTRAP, OP_LONGJMP
+    OP_RET = SHAPE_COUNT, OP_FOREIGN, OP_TRAP, OP_ALTTRAP, OP_LONGJMP,
+    OP_SIGNAL_SELF /* bench-walkers: stop here and be walked (program.h) */
 };
 
 typedef void (*shape_fn)(struct mutator *m);

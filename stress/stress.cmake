@@ -8,7 +8,7 @@
 # also kept from splitting a shape into parts (.part, .cold): a part would
 # be a frame, or code outside the shapes' section.
 add_library(stackrace_native STATIC
-  stress/barrier.c stress/barrier_x86_64.S stress/findings.c stress/guard.c stress/mutator.c
+  stress/barrier.c stress/barrier_x86_64.S stress/bench.c stress/findings.c stress/guard.c stress/mutator.c
   stress/oracle.c stress/sampler.c stress/scanner.c stress/shapes.c stress/shapes_fp.c
   stress/shapes_nofp.c stress/stress.c stress/sweep.c stress/view.c
   targets/walkers/dl.c targets/walkers/fp.c targets/walkers/glibc.c targets/walkers/libgcc.c

@@ -39,6 +39,8 @@ typedef struct stress_config {
     unsigned foreign_us;
     unsigned trap_pm, longjmp_pm;
     unsigned long call_budget; /* 0: programs run until stopped; else they end after so many calls */
+    unsigned long signal_self_at; /* bench-walkers: after so many calls, at a depth of at */
+    unsigned signal_self_depth;   /* least this, the thread signals itself once */
     bool self_barriers;  /* the foreign call installs or removes barriers in the caller's own
                           * stack instead of parking (the sweep: one thread, no scanner) */
     double watchdog_seconds; /* a walk taking longer is stopped and reported */

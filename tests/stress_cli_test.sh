@@ -73,6 +73,40 @@ run 0 walkers
 grep -q '^fp .*available' "$OUT" || fail "walkers: text"
 ok "walkers lists every walker, available or why not"
 
+# the sweep judges prologues exactly: the frame-pointer walker, which skips
+# the caller at a function's first instructions, must be seen wrong there,
+# and right in bodies
+run 0 sweep --walker fp --calls 40 --json
+python3 - "$OUT" <<'PYEOF' || fail "sweep fp"
+import json, sys
+r = json.load(open(sys.argv[1]))
+reg = r["regions"]
+assert r["instructions"] > 1000, r["instructions"]
+assert reg["prologue"]["wrong"] > 0, reg["prologue"]
+assert reg["body"]["exact"] > 0.99 * sum(reg["body"].values()), reg["body"]
+assert "prologue" in r["first_wrong"]
+PYEOF
+ok "sweep: the frame-pointer walker's prologue blind spot is seen"
+run 0 sweep --walker libgcc --calls 20 --json
+python3 - "$OUT" <<'PYEOF' || fail "sweep libgcc"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["instructions"] > 500 and r["total"]["exact"] > 0, r
+PYEOF
+ok "sweep: a third-party walker runs to the end"
+run 2 sweep --walker fp --calls 0
+run 2 sweep --frobnicate
+ok "sweep: bad arguments"
+
+run 0 bench-walkers --reps 50 --json
+python3 - "$OUT" <<'PYEOF' || fail "bench-walkers"
+import json, sys
+r = json.load(open(sys.argv[1]))
+fp = [w for w in r["walkers"] if w["name"] == "fp"][0]
+assert fp["walk"] == "exact" and fp["frames"] > 10 and fp["ns_per_frame"] > 0, fp
+PYEOF
+ok "bench-walkers"
+
 run 0 stress --seconds 1 --threads 1
 grep -q '^stress fp: ' "$ERR" || fail "a progress line on stderr"
 grep -q 'validated' "$OUT" || fail "a text summary"
