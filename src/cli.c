@@ -10,6 +10,7 @@
 #include "registry.h"
 #include "report.h"
 #include "cmdline.h"
+#include "walkers.h"
 
 static const char MAIN_HELP[] =
     "usage: stackrace [--plugin PATH.so]... [--no-builtins] COMMAND [options]\n"
@@ -117,6 +118,7 @@ static int load_targets(int *argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    plugin_set_extra(SR_WALKER_ENTRY, walkers_load_plugin);
     int rc = load_targets(&argc, argv);
     if (rc)
         return rc;

@@ -54,15 +54,20 @@ int cmd_walkers(int argc, char **argv)
             printf(",\"available\":%s,\"kind\":\"%s\",\"needs_frame_pointers\":%s,\"description\":",
                    ok ? "true" : "false", kind_of(w),
                    (w->flags & SR_WALKER_NEEDS_FP) ? "true" : "false");
-            report_json_string(stdout, w->description);
+            report_json_string(stdout, w->description ? w->description : "");
+            printf(",\"origin\":");
+            report_json_string(stdout, walkers_origin(i));
             if (!ok) {
                 printf(",\"why\":");
                 report_json_string(stdout, why);
             }
             putchar('}');
         } else {
-            printf("%-18s %-9s %-7s %s%s%s\n", w->name, ok ? "available" : "missing", kind_of(w),
-                   ok ? w->description : "", ok ? "" : "not available: ", ok ? "" : why);
+            bool plugged = strcmp(walkers_origin(i), "built in") != 0;
+            printf("%-18s %-9s %-7s %s%s%s%s%s%s\n", w->name, ok ? "available" : "missing",
+                   kind_of(w), ok && w->description ? w->description : "",
+                   ok ? "" : "not available: ", ok ? "" : why, plugged ? " (plug-in " : "",
+                   plugged ? walkers_origin(i) : "", plugged ? ")" : "");
         }
     }
     if (json)

@@ -79,6 +79,15 @@ static bool already_loaded(const struct stat *st)
     return false;
 }
 
+static const char *extra_entry;
+static plugin_extra_loader extra_load;
+
+void plugin_set_extra(const char *entry_name, plugin_extra_loader load)
+{
+    extra_entry = entry_name;
+    extra_load = load;
+}
+
 int plugin_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -115,18 +124,21 @@ int plugin_load(const char *path, char *err, size_t errlen)
     }
     sr_plugin_entry_fn entry;
     *(void **)&entry = dlsym(h, SR_PLUGIN_ENTRY);
-    const sr_plugin *p = entry ? entry() : NULL;
-    const char *why = !entry ? "not a stackrace plug-in (no " SR_PLUGIN_ENTRY
-                               " entry point; define it with SR_PLUGIN)"
-                      : !p   ? "its entry point returned NULL"
-                             : layout_mismatch(p);
+    void *extra = extra_entry ? dlsym(h, extra_entry) : NULL;
+    static const sr_plugin none = {SR_PLUGIN_LAYOUT, "", NULL, 0};
+    const sr_plugin *p = entry ? entry() : extra ? &none : NULL;
+    const char *why = !entry && !extra ? "not a stackrace plug-in (no " SR_PLUGIN_ENTRY
+                                         " entry point; define it with SR_PLUGIN)"
+                      : !p             ? "its entry point returned NULL"
+                                       : layout_mismatch(p);
     if (why) {
         snprintf(err, errlen, "%s: %s", path, why);
         dlclose(h);
         free(file);
         return -1;
     }
-    if (check_targets(p, path, err, errlen) != 0) {
+    if ((p != &none && check_targets(p, path, err, errlen) != 0) ||
+        (extra && extra_load(extra, path, err, errlen) != 0)) {
         dlclose(h);
         free(file);
         return -1;
@@ -139,6 +151,8 @@ int plugin_load(const char *path, char *err, size_t errlen)
     for (uint32_t i = 0; i < p->ntargets; i++)
         if (registry_add(p->targets[i], file, err, errlen) != 0)
             return -1; /* checked above (names, duplicates, room): cannot happen */
+    if (p->ntargets == 0)
+        free(file); /* walkers only: no target keeps it as its origin */
     return 0;
 }
 

@@ -3,9 +3,10 @@
 # (one line, exit 2), the JSON report, a clean run in both delivery modes
 # and the seed's unlocked sampler caught.
 #
-# usage: stress_cli_test.sh STACKRACE_BINARY
+# usage: stress_cli_test.sh STACKRACE_BINARY [SANITIZERS]
 set -euo pipefail
 SR=$1
+SANITIZE=${2:-}
 OUT=$(mktemp) ERR=$(mktemp)
 trap 'rm -f "$OUT" "$ERR"' EXIT
 n=0
@@ -76,6 +77,11 @@ ok "walkers lists every walker, available or why not"
 # the sweep judges prologues exactly: the frame-pointer walker, which skips
 # the caller at a function's first instructions, must be seen wrong there,
 # and right in bodies
+if [[ $SANITIZE == *thread* ]]; then
+    run 2 sweep --walker fp --calls 40
+    grep -q 'not in a ThreadSanitizer build' "$ERR" || fail "sweep under TSan: says why not"
+    ok "sweep refuses a ThreadSanitizer build, and says why"
+else
 run 0 sweep --walker fp --calls 40 --json
 python3 - "$OUT" <<'PYEOF' || fail "sweep fp"
 import json, sys
@@ -94,10 +100,15 @@ r = json.load(open(sys.argv[1]))
 assert r["instructions"] > 500 and r["total"]["exact"] > 0, r
 PYEOF
 ok "sweep: a third-party walker runs to the end"
+fi
 run 2 sweep --walker fp --calls 0
 run 2 sweep --frobnicate
 ok "sweep: bad arguments"
 
+if [[ $SANITIZE == *thread* ]]; then
+    run 2 bench-walkers --reps 50
+    ok "bench-walkers refuses a ThreadSanitizer build"
+else
 run 0 bench-walkers --reps 50 --json
 python3 - "$OUT" <<'PYEOF' || fail "bench-walkers"
 import json, sys
@@ -106,6 +117,7 @@ fp = [w for w in r["walkers"] if w["name"] == "fp"][0]
 assert fp["walk"] == "exact" and fp["frames"] > 10 and fp["ns_per_frame"] > 0, fp
 PYEOF
 ok "bench-walkers"
+fi
 
 run 0 stress --seconds 1 --threads 1
 grep -q '^stress fp: ' "$ERR" || fail "a progress line on stderr"

@@ -78,6 +78,49 @@ typedef struct sr_walker {
     int (*walk)(const sr_stack_walk *w, uintptr_t *pcs, int max);
 } sr_walker;
 
+/* Shipping walkers in a shared object of your own: define them, then
+ *
+ *     #include <stackrace/native.h>
+ *     extern const sr_walker my_walker;
+ *     SR_WALKER_PLUGIN("my-profiler", &my_walker)
+ *
+ * and load it like a target plug-in: `stackrace --plugin ./my-profiler.so
+ * stress --walker my-walker` (STACKRACE_PLUGIN works too). One shared
+ * object may carry targets (SR_PLUGIN, <stackrace/plugin.h>), walkers, or
+ * both. A walker needs nothing from stackrace at run time but the view it
+ * is handed: it links against nothing of ours. */
+#define SR_WALKER_ABI 1
+#define SR_WALKER_ENTRY "stackrace_walkers_v1"
+
+typedef struct sr_walker_plugin {
+    uint32_t abi;               /* SR_WALKER_ABI */
+    uint32_t sizeof_walker;     /* sizeof(sr_walker) */
+    uint32_t sizeof_stack_walk; /* sizeof(sr_stack_walk) */
+    const char *name;
+    const sr_walker *const *walkers;
+    uint32_t nwalkers;
+} sr_walker_plugin;
+
+#ifdef __cplusplus
+#define SR_WALKER_EXTERN extern "C"
+#else
+#define SR_WALKER_EXTERN
+#endif
+
+#define SR_WALKER_PLUGIN(plugin_name, ...)                                         \
+    static const sr_walker *const sr_walker_plugin_list_[] = {__VA_ARGS__};        \
+    SR_WALKER_EXTERN __attribute__((visibility("default"))) const sr_walker_plugin * \
+    stackrace_walkers_v1(void);                                                    \
+    SR_WALKER_EXTERN __attribute__((visibility("default"))) const sr_walker_plugin * \
+    stackrace_walkers_v1(void)                                                     \
+    {                                                                              \
+        static const sr_walker_plugin plugin = {                                   \
+            SR_WALKER_ABI, (uint32_t)sizeof(sr_walker), (uint32_t)sizeof(sr_stack_walk), \
+            plugin_name, sr_walker_plugin_list_,                                   \
+            (uint32_t)(sizeof sr_walker_plugin_list_ / sizeof sr_walker_plugin_list_[0])}; \
+        return &plugin;                                                            \
+    }
+
 #ifdef __cplusplus
 }
 #endif

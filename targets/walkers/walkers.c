@@ -3,6 +3,7 @@
  */
 #include "walkers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const sr_walker *const builtin[] = {
@@ -10,14 +11,82 @@ static const sr_walker *const builtin[] = {
     &walker_llvm,   &walker_libgcc,    &walker_glibc,
 };
 
-unsigned walkers_count(void) { return sizeof builtin / sizeof builtin[0]; }
+enum { NBUILTIN = sizeof builtin / sizeof builtin[0], PLUGGED_MAX = 32 };
+static const sr_walker *plugged[PLUGGED_MAX];
+static char plugged_origin[PLUGGED_MAX][256];
+static unsigned nplugged;
 
-const sr_walker *walkers_at(unsigned i) { return i < walkers_count() ? builtin[i] : NULL; }
+unsigned walkers_count(void) { return NBUILTIN + nplugged; }
+
+const sr_walker *walkers_at(unsigned i)
+{
+    return i < NBUILTIN ? builtin[i] : i < walkers_count() ? plugged[i - NBUILTIN] : NULL;
+}
+
+const char *walkers_origin(unsigned i)
+{
+    return i < NBUILTIN ? "built in" : i < walkers_count() ? plugged_origin[i - NBUILTIN] : "";
+}
 
 const sr_walker *walkers_find(const char *name)
 {
     for (unsigned i = 0; i < walkers_count(); i++)
-        if (!strcmp(builtin[i]->name, name))
-            return builtin[i];
+        if (!strcmp(walkers_at(i)->name, name))
+            return walkers_at(i);
     return NULL;
+}
+
+static const char *malformed(const sr_walker *w)
+{
+    if (!w || !w->name || !*w->name)
+        return "a walker without a name";
+    if (!w->walk)
+        return "a walker without a walk function";
+    if (w->flags & ~(unsigned)(SR_WALKER_NEEDS_FP | SR_WALKER_LIVE | SR_WALKER_UCONTEXT))
+        return "a walker with flags this stackrace does not know";
+    return NULL;
+}
+
+int walkers_load_plugin(void *entry, const char *path, char *err, size_t errlen)
+{
+    const sr_walker_plugin *(*fn)(void);
+    *(void **)&fn = entry;
+    const sr_walker_plugin *p = fn();
+    if (!p) {
+        snprintf(err, errlen, "%s: its " SR_WALKER_ENTRY " returned NULL", path);
+        return -1;
+    }
+    if (p->abi != SR_WALKER_ABI || p->sizeof_walker != sizeof(sr_walker) ||
+        p->sizeof_stack_walk != sizeof(sr_stack_walk)) {
+        snprintf(err, errlen,
+                 "%s: built for walker ABI %u (walker %u, walk %u bytes); this stackrace has "
+                 "ABI %u (%zu, %zu): rebuild it against this stackrace's headers",
+                 path, p->abi, p->sizeof_walker, p->sizeof_stack_walk, SR_WALKER_ABI,
+                 sizeof(sr_walker), sizeof(sr_stack_walk));
+        return -1;
+    }
+    if (!p->walkers || p->nwalkers == 0 || p->nwalkers > PLUGGED_MAX - nplugged) {
+        snprintf(err, errlen, "%s: %u walkers (room for %u)", path, p->nwalkers,
+                 PLUGGED_MAX - nplugged);
+        return -1;
+    }
+    for (uint32_t i = 0; i < p->nwalkers; i++) {
+        const sr_walker *w = p->walkers[i];
+        const char *why = malformed(w);
+        if (!why && walkers_find(w->name))
+            why = "a walker name already taken";
+        for (uint32_t j = 0; !why && j < i; j++)
+            if (!strcmp(p->walkers[j]->name, w->name))
+                why = "a walker defined twice";
+        if (why) {
+            snprintf(err, errlen, "%s: %s%s%s", path, why, w && w->name ? ": " : "",
+                     w && w->name ? w->name : "");
+            return -1;
+        }
+    }
+    for (uint32_t i = 0; i < p->nwalkers; i++) {
+        snprintf(plugged_origin[nplugged], sizeof plugged_origin[0], "%s", path);
+        plugged[nplugged++] = p->walkers[i];
+    }
+    return 0;
 }

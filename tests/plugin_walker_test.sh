@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# plugin_walker_test.sh — a user's walkers from a shared object: listed,
+# checked (the correct one clean under barriers, the one that drops a frame
+# caught), and a plug-in of another walker ABI refused in one line.
+# usage: plugin_walker_test.sh STACKRACE GOOD.so BAD_ABI.so [SANITIZERS]
+set -euo pipefail
+SR=$1 GOOD=$2 BAD=$3 SANITIZE=${4:-}
+OUT=$(mktemp) ERR=$(mktemp)
+trap 'rm -f "$OUT" "$ERR"' EXIT
+fail() { echo "FAIL - $*"; head -c 2000 "$OUT"; head -c 2000 "$ERR"; exit 1; }
+run() { local want=$1; shift; set +e; timeout 120 "$SR" "$@" >"$OUT" 2>"$ERR"; local rc=$?; set -e
+        [[ $rc == "$want" ]] || fail "stackrace $* exited $rc, not $want"; }
+
+run 0 --plugin "$GOOD" walkers
+grep -q "^user-fp .*available.*(plug-in $GOOD)" "$OUT" || fail "walkers lists the plug-in's walker"
+echo "ok - the plug-in's walkers are listed"
+
+run 0 --plugin "$GOOD" stress --walker user-fp --barriers --threads 2 --seconds 2 --json
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]==0 and r["validated"]>1000, r' "$OUT" ||
+    fail "user-fp clean"
+echo "ok - a correct user walker is clean under barriers"
+
+run 1 stress --plugin "$GOOD" --walker user-skip --threads 2 --seconds 2 --json
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]>0 and any("user-skip" in f["message"] for f in r["finding_list"]), r' "$OUT" ||
+    fail "user-skip caught"
+echo "ok - a user walker that drops a frame is caught"
+
+if [[ $SANITIZE != *thread* ]]; then # no sweep under ThreadSanitizer
+    run 0 --plugin "$GOOD" sweep --walker user-fp --calls 20 --json
+    echo "ok - sweep takes a plug-in's walker"
+fi
+
+run 2 --plugin "$BAD" walkers
+[[ $(wc -l <"$ERR") == 1 ]] && grep -q "walker ABI 99" "$ERR" || fail "another ABI refused in one line"
+echo "ok - a plug-in of another walker ABI is refused"
