@@ -7,7 +7,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(_cmakedir ${CMAKE_INSTALL_LIBDIR}/cmake/stackrace)
-install(FILES include/stackrace/model.h include/stackrace/plugin.h
+install(FILES include/stackrace/model.h include/stackrace/plugin.h include/stackrace/native.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/stackrace)
 set_target_properties(stackrace_library PROPERTIES EXPORT_NAME library)
 install(TARGETS stackrace_library EXPORT stackrace-targets

@@ -26,14 +26,14 @@ cxx=${CXX:-}
 cmake --install "$build" --prefix "$prefix" >"$scratch/install.log" ||
     fail "cmake --install (see $scratch/install.log)"
 sr=$prefix/bin/stackrace
-for f in bin/stackrace include/stackrace/model.h include/stackrace/plugin.h \
+for f in bin/stackrace include/stackrace/model.h include/stackrace/plugin.h include/stackrace/native.h \
     lib/libstackrace.so lib/cmake/stackrace/stackrace-config.cmake lib/pkgconfig/stackrace.pc; do
     [ -e "$prefix/$f" ] || fail "not installed: $f"
 done
 ok "cmake --install: the command, headers, libstackrace.so, CMake package, pkg-config file"
 
 # ---- the headers, standalone
-for h in model.h plugin.h; do
+for h in model.h plugin.h native.h; do
     for std in c11 c17; do
         "$cc" -std=$std -Wall -Wextra -Werror -pedantic -fsyntax-only -x c \
             -include "$prefix/include/stackrace/$h" /dev/null || fail "$h in $std"
@@ -118,6 +118,22 @@ hunt 1 "$scratch/counter.json" --plugin "$scratch/counter.so" hunt counter@racy 
 hunt 0 "$scratch/counter-locked.json" --plugin "$scratch/counter.so" hunt counter@locked \
     --execs 2000 --seed 1 --out "$scratch/f"
 ok "docs/plugging-in.md's plug-in builds as shown: counter@racy found, counter@locked clean"
+
+# ---- the walker docs/plugging-in.md shows, as the page shows it: built
+# against the installed header alone, clean under barriers
+python3 - "$src/docs/plugging-in.md" "$scratch/mine.c" <<'EOF'
+import re, sys
+blocks = re.findall(r"```c\n(.*?)```", open(sys.argv[1]).read(), re.S)
+assert len(blocks) > 1 and "SR_WALKER_PLUGIN" in blocks[1], "no walker C block in docs/plugging-in.md"
+open(sys.argv[2], "w").write(blocks[1])
+EOF
+"$cc" -std=c11 -Wall -Wextra -Werror -shared -fPIC -Wl,-z,defs -I"$prefix/include" \
+    -o "$scratch/mine.so" "$scratch/mine.c" || fail "docs/plugging-in.md's walker does not build"
+"$sr" --plugin "$scratch/mine.so" stress --walker mine --barriers --threads 2 --seconds 2 --json \
+    >"$scratch/mine.json" || fail "docs/plugging-in.md's walker: stress exited $?"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]==0 and r["validated"]>0, r' \
+    "$scratch/mine.json" || fail "docs/plugging-in.md's walker is not clean"
+ok "docs/plugging-in.md's walker builds as shown and is clean under barriers"
 
 # ---- the Go target, unchanged, as a plug-in
 # shellcheck disable=SC2086
