@@ -93,6 +93,21 @@ void mutator_unmap(mutator *m)
     m->stack_map = m->alt_map = NULL;
 }
 
+bool mutator_hold(mutator *m, unsigned bit)
+{
+    unsigned s = atomic_load_explicit(&m->state, memory_order_relaxed);
+    while ((s & MUT_FOREIGN) && !(s & bit))
+        if (atomic_compare_exchange_weak_explicit(&m->state, &s, s | bit, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return true;
+    return false;
+}
+
+void mutator_release(mutator *m, unsigned bit)
+{
+    atomic_fetch_and_explicit(&m->state, ~bit, memory_order_release);
+}
+
 bool mutator_owns(const mutator *m, uintptr_t addr, size_t n)
 {
     return (addr >= m->stack_lo && addr + n <= m->stack_hi) ||

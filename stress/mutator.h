@@ -17,9 +17,17 @@
  *   FOREIGN|SCAN       the scanner owns the stack's barriers: the thread,
  *                      returning from its foreign call, waits for SCAN to
  *                      clear before it runs its frames again.
- * The scanner sets SCAN with a compare-and-swap from FOREIGN (acquire) and
- * clears it with a release; the thread leaves FOREIGN with a compare-and-
- * swap (acquire) and enters it with a release store.
+ *   FOREIGN|PROF       a remote profiler holds the thread parked to walk it
+ *                      (a parked thread needs no signal to be stopped: it is
+ *                      held, as Go's suspendG holds a goroutine in a system
+ *                      call by its scan bit). PROF and SCAN may both be set:
+ *                      the scanner and the profiler do not exclude each other
+ *                      by the state word; the barrier lock orders them (or,
+ *                      in the unlocked variant, nothing does: the seed bug).
+ * The scanner and the profiler set their bit with a compare-and-swap from a
+ * FOREIGN state without it (acquire) and clear it with a release; the thread
+ * leaves FOREIGN with a compare-and-swap from FOREIGN alone (acquire), so it
+ * waits while either bit is set, and enters it with a release store.
  */
 #ifndef STRESS_MUTATOR_H
 #define STRESS_MUTATOR_H
@@ -37,7 +45,7 @@
 
 struct stress_config;
 
-enum { MUT_RUNNING = 0, MUT_FOREIGN = 1, MUT_SCAN = 2 };
+enum { MUT_RUNNING = 0, MUT_FOREIGN = 1, MUT_SCAN = 2, MUT_PROF = 4 };
 
 typedef struct saved_ctx {
     uintptr_t pc, sp, fp;
@@ -109,6 +117,10 @@ extern __thread mutator *mutator_self __attribute__((tls_model("initial-exec")))
 int mutator_start(mutator *m, unsigned index, const struct stress_config *cfg, uint64_t seed);
 /* Asks m to unwind its program and exit, and joins it. */
 void mutator_stop(mutator *m);
+/* Sets bit (MUT_SCAN or MUT_PROF) if m is parked and the bit is clear. */
+bool mutator_hold(mutator *m, unsigned bit);
+/* Clears it: the thread may resume once no bit is left. */
+void mutator_release(mutator *m, unsigned bit);
 /* Unmaps m's stacks (after mutator_stop). */
 void mutator_unmap(mutator *m);
 /* The foreign call (mutator.c): park for about us microseconds. */

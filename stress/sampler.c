@@ -425,7 +425,13 @@ static void *profiler_main(void *arg)
         for (unsigned i = 0; i < nmuts; i++) {
             mutator *m = &muts[i];
             int hs = atomic_load_explicit(&m->hs, memory_order_acquire);
-            if (hs == HS_STOPPED) {
+            if (hs == HS_IDLE && now >= due[i] && mutator_hold(m, MUT_PROF)) {
+                /* parked: held where it is, walked from its saved context */
+                sample(m, &m->saved, NULL, true);
+                mutator_release(m, MUT_PROF);
+                due[i] = due[i] + period < now ? now + period : due[i] + period;
+                worked = true;
+            } else if (hs == HS_STOPPED) {
                 sample(m, &m->stopped_at, m->stopped_uc, true);
                 atomic_store_explicit(&m->hs, HS_RESUME, memory_order_release);
                 futex(&m->hs, FUTEX_WAKE_PRIVATE, 1, NULL);

@@ -4,10 +4,11 @@
  * Same-thread: SIGPROF from the thread's own CLOCK_MONOTONIC timer
  * (timer_create with SIGEV_THREAD_ID) or from the chaos thread's random
  * tgkill; the handler walks the stack it interrupted, from the signal's
- * ucontext. Remote: the profiler thread stops one mutator at a time with a
- * signal handshake (its handler saves the interrupted context, says it is
- * stopped, and waits) and walks it from the saved context, as a profiler on
- * a system without same-thread signals (Go on Windows) does.
+ * ucontext. Remote: the profiler thread stops each mutator in turn and walks
+ * it, as a profiler on a system without same-thread signals (Go on Windows)
+ * does: a running thread with a signal handshake (its handler saves the
+ * interrupted context, says it is stopped, and waits), a parked one by
+ * holding it parked (mutator.h: MUT_PROF) and walking its saved context.
  *
  * Either way the sample takes the sampler protocol of Go's sigprof: a
  * thread in a foreign call is walked from the context it saved before it

@@ -17,18 +17,6 @@ static bool started;
 static atomic_int stopping;
 static atomic_ulong cycles, installed, removed;
 
-/* The thread is parked and now ours until release. */
-static bool take(mutator *m)
-{
-    unsigned expect = MUT_FOREIGN;
-    return atomic_compare_exchange_strong_explicit(&m->state, &expect, MUT_FOREIGN | MUT_SCAN,
-                                                   memory_order_acquire, memory_order_relaxed);
-}
-
-static void release(mutator *m)
-{
-    atomic_store_explicit(&m->state, MUT_FOREIGN, memory_order_release);
-}
 
 static void slot_finding(const char *message, const mutator *m, uintptr_t slot)
 {
@@ -80,10 +68,10 @@ static void pass(void (*fn)(mutator *))
     unsigned left = nmuts;
     while (left && !atomic_load_explicit(&stopping, memory_order_relaxed)) {
         for (unsigned i = 0; i < nmuts; i++) {
-            if (done[i] || !take(&muts[i]))
+            if (done[i] || !mutator_hold(&muts[i], MUT_SCAN))
                 continue;
             fn(&muts[i]);
-            release(&muts[i]);
+            mutator_release(&muts[i], MUT_SCAN);
             done[i] = true;
             left--;
         }
