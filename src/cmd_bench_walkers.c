@@ -54,17 +54,19 @@ int cmd_bench_walkers(int argc, char **argv)
                "frames", "ns/walk", "ns/frame", "walk");
     for (unsigned i = 0; i < n; i++) {
         const bench_row *r = &rows[i];
-        const char *state = !r->available ? "unavailable" : r->faulted ? "faulted"
-                                                                       : verdict_name(r->v);
+        const char *state = !r->available ? "unavailable"
+                            : r->faulted  ? "faulted"
+                            : r->too_slow ? "stopped by the watchdog"
+                                          : verdict_name(r->v);
         if (json) {
             printf(i ? ",{\"name\":" : "{\"name\":");
             report_json_string(stdout, r->walker->name);
             printf(",\"walk\":\"%s\"", state);
-            if (r->available && !r->faulted)
+            if (r->available && !r->faulted && !r->too_slow)
                 printf(",\"frames\":%d,\"ns_per_walk\":%.1f,\"ns_per_frame\":%.1f", r->frames,
                        r->ns_walk, r->ns_frame);
             putchar('}');
-        } else if (r->available && !r->faulted) {
+        } else if (r->available && !r->faulted && !r->too_slow) {
             printf("  %-18s %7d %10.0f %10.1f  %s\n", r->walker->name, r->frames, r->ns_walk,
                    r->ns_frame, state);
         } else {

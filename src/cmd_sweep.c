@@ -60,7 +60,9 @@ static void print_text(const sweep_config *c, const sweep_result *r)
                100.0 * (double)k->n[2] / (double)n, 100.0 * (double)k->n[3] / (double)n);
     }
     if (r->faults)
-        printf("  walker faults caught: %llu\n", (unsigned long long)r->faults);
+        printf("  walks ended by a fault or the watchdog: %llu\n", (unsigned long long)r->faults);
+    if (r->findings)
+        printf("  findings in the child: %u, the first: %s\n", r->findings, r->first_finding);
     for (unsigned i = 0; i < REGION_COUNT; i++)
         if (r->first_wrong[i][0])
             printf("  first wrong walk, %s: %s\n", sweep_region_name(i), r->first_wrong[i]);
@@ -71,10 +73,12 @@ static void print_json(const sweep_config *c, const sweep_result *r, bool per_pc
     printf("{\"walker\":");
     report_json_string(stdout, c->walker->name);
     printf(",\"seed\":%llu,\"calls\":%lu,\"barriers\":%s,\"instructions\":%llu,\"pcs\":%u,"
-           "\"seconds\":%.3f,\"faults\":%llu,\"total\":",
+           "\"seconds\":%.3f,\"faults\":%llu,\"findings\":%u,\"first_finding\":",
            (unsigned long long)c->seed, c->calls, c->barriers ? "true" : "false",
            (unsigned long long)r->instructions, r->npcs, r->seconds,
-           (unsigned long long)r->faults);
+           (unsigned long long)r->faults, r->findings);
+    report_json_string(stdout, r->first_finding);
+    printf(",\"total\":");
     counts_json(&r->total);
     printf(",\"regions\":{");
     for (unsigned i = 0; i < REGION_COUNT; i++) {
@@ -91,7 +95,7 @@ static void print_json(const sweep_config *c, const sweep_result *r, bool per_pc
     if (per_pc) {
         printf(",\"per_pc\":[");
         bool first = true;
-        for (unsigned i = 0; i < (1u << 16); i++) {
+        for (unsigned i = 0; i < SWEEP_PC_TABLE; i++) {
             const sweep_pc *e = &r->pcs[i];
             if (!e->pc)
                 continue;

@@ -12,8 +12,9 @@
  * this mechanism.
  *
  * The side table's invariants (checked: a violation is a rewriter finding):
- *  - entries are sorted by slot address, innermost (lowest) first; entries
- *    [pos, n) are live: their slot holds the trampoline address and their
+ *  - entries are in the shadow stack's order, innermost first (on one stack
+ *    that is by address, lowest first; a thread's frames may span its stack
+ *    and its signal stack, so not across them); entries [pos, n) are live: their slot holds the trampoline address and their
  *    frame has not returned; entries before pos have been popped;
  *  - a trampoline hit finds its slot at entries[pos];
  *  - after barrier_remove, n == pos == 0 and no live slot holds the

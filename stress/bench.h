@@ -16,9 +16,12 @@
 #include "oracle.h"
 #include "stackrace/native.h"
 
+/* The reps walks of one walker, timed together, are one guarded walk. */
+enum { BENCH_WATCHDOG_SECONDS = 600 };
+
 typedef struct bench_row {
     const sr_walker *walker;
-    bool available, faulted;
+    bool available, faulted, too_slow; /* too_slow: stopped by the watchdog */
     char why[160];
     int frames;        /* frames of the judged walk, from the interrupted pc */
     verdict v;         /* its verdict */

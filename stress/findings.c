@@ -12,7 +12,6 @@
 static nfinding table[FINDINGS_MAX];
 static atomic_uint claimed;
 static atomic_uint total;
-static void (*fatal_hook)(void);
 static atomic_llong first_ns; /* CLOCK_MONOTONIC, of the first finding */
 
 void fmt_init(fmtbuf *b, char *buf, size_t n)
@@ -111,8 +110,6 @@ static void say(const char *s)
     }
 }
 
-void findings_on_fatal(void (*hook)(void)) { fatal_hook = hook; }
-
 _Noreturn void findings_fatal(const char *check, const char *message, const char *detail)
 {
     findings_add(check, message, detail);
@@ -126,8 +123,6 @@ _Noreturn void findings_fatal(const char *check, const char *message, const char
         say(detail);
         say("\n");
     }
-    if (fatal_hook)
-        fatal_hook();
     _exit(1);
 }
 
@@ -139,6 +134,21 @@ unsigned findings_stored(void)
 {
     unsigned n = atomic_load(&claimed);
     return n < FINDINGS_MAX ? n : FINDINGS_MAX;
+}
+
+unsigned findings_distinct(void)
+{
+    unsigned n = findings_stored(), distinct = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const nfinding *f = findings_at(i);
+        bool seen = !f;
+        for (unsigned j = 0; f && j < i && !seen; j++) {
+            const nfinding *g = findings_at(j);
+            seen = g && same(g, f->check, f->message);
+        }
+        distinct += !seen;
+    }
+    return distinct;
 }
 
 const nfinding *findings_at(unsigned i)

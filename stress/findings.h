@@ -10,8 +10,9 @@
  * first record rather than stored again.
  *
  * A fatal finding (a thread that cannot go on, such as a trampoline hit
- * without its entry) is written to stderr at once, with write(2), and then
- * the run ends through the fatal hook: it is never lost to the abort.
+ * without its entry) is written to stderr at once, with write(2), and the
+ * process exits with status 1: it is told before the run ends, never lost
+ * (the run's summary is not printed: the process cannot go on).
  */
 #ifndef STRESS_FINDINGS_H
 #define STRESS_FINDINGS_H
@@ -42,15 +43,16 @@ void fmt_hex(fmtbuf *b, uint64_t v);
 /* Records a finding; returns its index (or the index of the record it was
  * counted on), -1 when the table is full (the total is still counted). */
 int findings_add(const char *check, const char *message, const char *detail);
-/* Records a finding, prints it to stderr and ends the run (exit status 1)
- * through the hook set by findings_on_fatal. */
+/* Records a finding, prints it to stderr and exits with status 1. */
 _Noreturn void findings_fatal(const char *check, const char *message, const char *detail);
-void findings_on_fatal(void (*hook)(void));
 
 unsigned findings_total(void);  /* every finding, duplicates included */
 /* CLOCK_MONOTONIC seconds of the first finding since the last reset; 0 if none. */
 double findings_first_time(void);
 unsigned findings_stored(void); /* records claimed (at most FINDINGS_MAX) */
+/* Distinct signatures among the records (two threads meeting one finding at
+ * the same instant may both have stored it). */
+unsigned findings_distinct(void);
 const nfinding *findings_at(unsigned i); /* NULL until whole */
 void findings_reset(void);
 #endif

@@ -62,9 +62,12 @@ void guard_reset(void)
 
 void guard_arm(walk_guard *g)
 {
+    atomic_fetch_add_explicit(&g->walk, 1, memory_order_relaxed);
     atomic_store_explicit(&g->started_ns, now_ns(), memory_order_relaxed);
     g->armed = 1;
 }
+
+int guard_watchdog_signal(void) { return watchdog_signal; }
 
 void guard_disarm(walk_guard *g)
 {
@@ -106,7 +109,12 @@ static void on_watchdog(int sig, siginfo_t *si, void *ucv)
     (void)sig, (void)si;
     const ucontext_t *uc = ucv;
     walk_guard *g = self;
-    if (g && g->armed) {
+    if (!g || !g->armed)
+        return;
+    /* the walk the watchdog meant, not one armed since (kicked == 0: the
+     * sweep's tracer, which does not know the walk's number) */
+    unsigned long kicked = atomic_load(&g->kicked);
+    if (kicked == 0 || kicked == atomic_load(&g->walk)) {
         g->armed = 0;
         g->sig = GUARD_WATCHDOG;
         g->fault_pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
@@ -124,9 +132,13 @@ static void *watchdog_main(void *arg)
         long long now = now_ns();
         unsigned n = atomic_load(&nguards);
         for (unsigned i = 0; i < n && i < GUARDS_MAX; i++) {
-            long long t = atomic_load_explicit(&guards[i].started_ns, memory_order_relaxed);
-            if (t && now - t > limit_ns)
-                syscall(SYS_tgkill, getpid(), guards[i].tid, watchdog_signal);
+            walk_guard *g = &guards[i];
+            unsigned long walk = atomic_load(&g->walk);
+            long long t = atomic_load_explicit(&g->started_ns, memory_order_relaxed);
+            if (t && now - t > limit_ns && atomic_load(&g->kicked) != walk) {
+                atomic_store(&g->kicked, walk);
+                syscall(SYS_tgkill, getpid(), g->tid, watchdog_signal);
+            }
         }
     }
     return NULL;

@@ -33,6 +33,8 @@ typedef struct walk_guard {
     const char *walker;
     pid_t tid;
     atomic_llong started_ns;  /* CLOCK_MONOTONIC when armed; 0 when not */
+    atomic_ulong walk;        /* walks armed so far */
+    atomic_ulong kicked;      /* the walk the watchdog signalled about */
     /* what ended it, set by the fault or watchdog handler */
     volatile int sig;
     volatile uintptr_t fault_pc, fault_addr;
@@ -49,6 +51,8 @@ void guard_reset(void);
  * (limit: seconds a walk may take). 0 or an errno. */
 int guard_start(double limit);
 void guard_stop(void);
+/* The watchdog's signal (sweep's tracer sends it to a stuck child). */
+int guard_watchdog_signal(void);
 /* How a caught walk is described: the library a PC belongs to. */
 void guard_describe_pc(char *out, size_t n, uintptr_t pc);
 

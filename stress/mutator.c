@@ -63,9 +63,6 @@ int mutator_start(mutator *m, unsigned index, const stress_config *cfg, uint64_t
     void *alt = map_stack(ALT_BYTES, &m->alt_map, &m->alt_map_size);
     if (!stack || !alt)
         return ENOMEM;
-    /* the alternate stack as sigaltstack sees it: past its guard page */
-    m->alt_map = alt;
-    m->alt_map_size = ALT_BYTES;
     m->stack_lo = (uintptr_t)stack;
     m->stack_hi = (uintptr_t)stack + STACK_BYTES;
     m->alt_lo = (uintptr_t)alt;
@@ -89,7 +86,7 @@ void mutator_unmap(mutator *m)
     if (m->stack_map)
         munmap(m->stack_map, m->stack_map_size);
     if (m->alt_map)
-        munmap((char *)m->alt_map - GUARD, ALT_BYTES + GUARD);
+        munmap(m->alt_map, m->alt_map_size);
     m->stack_map = m->alt_map = NULL;
 }
 

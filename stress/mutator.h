@@ -92,8 +92,8 @@ typedef struct mutator {
     pid_t pid, tid;
     pthread_t thread;
     uintptr_t stack_lo, stack_hi; /* the thread's stack, guard page excluded */
-    uintptr_t alt_lo, alt_hi;     /* its signal stack */
-    void *stack_map, *alt_map;
+    uintptr_t alt_lo, alt_hi;     /* its signal stack, guard page excluded */
+    void *stack_map, *alt_map;    /* the mappings, guard pages included */
     size_t stack_map_size, alt_map_size;
     bool on_alt;                  /* sigaltstack enabled for the next trap */
     stack_t alt_ss;

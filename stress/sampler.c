@@ -340,7 +340,7 @@ int sampler_install(const stress_config *c, mutator *ms, unsigned n)
 
 int sampler_start_timers(void)
 {
-    long interval = 1000000000L / (long)cfg->hz;
+    long long interval = 1000000000LL / cfg->hz;
     for (unsigned i = 0; i < nmuts; i++) {
         mutator *m = &muts[i];
         struct sigevent ev;
@@ -352,7 +352,9 @@ int sampler_start_timers(void)
             return errno;
         m->has_timer = true;
         /* threads' timers start out of phase */
-        struct itimerspec its = {{0, interval}, {0, interval / 2 + (long)i * interval / nmuts + 1}};
+        long long first = interval / 2 + (long long)i * interval / nmuts + 1;
+        struct itimerspec its = {{(time_t)(interval / 1000000000LL), (long)(interval % 1000000000LL)},
+                                 {(time_t)(first / 1000000000LL), (long)(first % 1000000000LL)}};
         if (timer_settime(m->timer, 0, &its, NULL))
             return errno;
     }
@@ -361,11 +363,13 @@ int sampler_start_timers(void)
 
 void sampler_stop_timers(void)
 {
-    for (unsigned i = 0; i < nmuts; i++)
+    for (unsigned i = 0; muts && i < nmuts; i++)
         if (muts[i].has_timer) {
             timer_delete(muts[i].timer);
             muts[i].has_timer = false;
         }
+    muts = NULL; /* the run's mutators are about to go */
+    nmuts = 0;
 }
 
 static void tick(struct timespec *t, long ns)
@@ -404,10 +408,11 @@ static double seconds_of(const struct timespec *t)
     return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
 }
 
-/* The profiler: asks each thread to stop when its turn comes (hz times a
- * second each), walks whichever have stopped, resumes them. Several threads
- * may be stopped at once: a thread waiting for a CPU answers late, and
- * asking the others meanwhile keeps the rate. */
+/* The profiler: when a thread's turn comes (hz times a second each), holds
+ * it parked and walks it if it is parked, else asks it to stop; walks
+ * whichever have stopped and resumes them. Several threads may be stopped
+ * at once: a thread waiting for a CPU answers late, and asking the others
+ * meanwhile keeps the rate. */
 static void *profiler_main(void *arg)
 {
     (void)arg;
@@ -425,8 +430,10 @@ static void *profiler_main(void *arg)
         for (unsigned i = 0; i < nmuts; i++) {
             mutator *m = &muts[i];
             int hs = atomic_load_explicit(&m->hs, memory_order_acquire);
-            if (hs == HS_IDLE && now >= due[i] && mutator_hold(m, MUT_PROF)) {
-                /* parked: held where it is, walked from its saved context */
+            if (hs == HS_IDLE && now >= due[i] && !(cfg->walker->flags & SR_WALKER_UCONTEXT) &&
+                mutator_hold(m, MUT_PROF)) {
+                /* parked: held where it is, walked from its saved context (a
+                 * context walker needs a signal's context: it gets the handshake) */
                 sample(m, &m->saved, NULL, true);
                 mutator_release(m, MUT_PROF);
                 due[i] = due[i] + period < now ? now + period : due[i] + period;
@@ -453,9 +460,11 @@ static void *profiler_main(void *arg)
         if (worked)
             continue;
         double wait = next - now;
-        struct timespec timeout = {0, wait > 0 ? (long)(wait * 1e9) : 0};
-        if (timeout.tv_nsec > 0)
+        if (wait > 0) {
+            long long ns = (long long)(wait * 1e9);
+            struct timespec timeout = {(time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL)};
             futex(&stop_events, FUTEX_WAIT_PRIVATE, events, &timeout);
+        }
     }
     /* leave nobody stopped */
     for (unsigned i = 0; i < nmuts; i++) {

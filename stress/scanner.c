@@ -94,14 +94,18 @@ static void *scanner_main(void *arg)
     return NULL;
 }
 
+void scanner_reset(void)
+{
+    atomic_store(&cycles, 0);
+    atomic_store(&installed, 0);
+    atomic_store(&removed, 0);
+}
+
 int scanner_start(mutator *ms, unsigned n)
 {
     muts = ms;
     nmuts = n;
     atomic_store(&stopping, 0);
-    atomic_store(&cycles, 0);
-    atomic_store(&installed, 0);
-    atomic_store(&removed, 0);
     int rc = pthread_create(&thread, NULL, scanner_main, NULL);
     started = rc == 0;
     return rc;

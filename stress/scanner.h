@@ -6,7 +6,7 @@
  * barriers when it scanned a stack (gcInstallStackBarrier, mgcmark.go) and
  * removed them all at mark termination (gcRemoveStackBarriers): each pass
  * takes each mutator once, when it finds it parked: it sets the scan bit
- * (the thread cannot resume its frames meanwhile), takes the thread's
+ * (mutator_hold: the thread cannot resume its frames meanwhile), takes the thread's
  * barrier lock, rewrites, and lets go. After a removal it checks that no
  * recorded return slot still holds the trampoline.
  */
@@ -17,6 +17,8 @@
 #include "mutator.h"
 
 int scanner_start(mutator *muts, unsigned n);
+/* Zeroes the counts (a new run). */
+void scanner_reset(void);
 void scanner_stop(void);
 /* Cycles completed, barriers installed and removed so far. */
 void scanner_counts(uint64_t *cycles, uint64_t *installed, uint64_t *removed);

@@ -46,8 +46,8 @@ PROGRAM_INLINE void shape_set_altstack(mutator *m, bool on)
 {
     /* in the mutator, not a local: an address-taken local would keep the
      * compiler from making shape_tail's call a jump */
-    m->alt_ss.ss_sp = m->alt_map;
-    m->alt_ss.ss_size = m->alt_map_size;
+    m->alt_ss.ss_sp = (void *)m->alt_lo;
+    m->alt_ss.ss_size = m->alt_hi - m->alt_lo;
     m->alt_ss.ss_flags = on ? 0 : SS_DISABLE;
     long rc;
     __asm__ volatile("syscall"
@@ -62,7 +62,7 @@ PROGRAM_INLINE void shape_set_altstack(mutator *m, bool on)
  * handler's frame running a nested program, then steps over. */
 PROGRAM_INLINE void shape_trap(mutator *m, bool alt)
 {
-    if (m->in_trap || !m->alt_map)
+    if (m->in_trap || !m->alt_lo)
         return;
     if (alt != m->on_alt)
         shape_set_altstack(m, alt);

@@ -85,7 +85,7 @@ void stress_collect(stress_stats *st)
         st->longjmps += atomic_load(&m->longjmps);
     }
     scanner_counts(&st->cycles, &st->installed, &st->removed);
-    st->findings = findings_stored();
+    st->findings = findings_distinct();
     st->occurrences = findings_total();
 }
 
@@ -94,16 +94,26 @@ static void stop_all(void)
     sampler_stop_threads();
     sampler_stop_timers();
     scanner_stop();
-    for (unsigned i = 0; i < nmuts; i++)
+    for (unsigned i = 0; muts && i < nmuts; i++)
         if (muts[i].thread)
             mutator_stop(&muts[i]);
     guard_stop();
+}
+
+static void free_all(void)
+{
+    for (unsigned i = 0; muts && i < nmuts; i++)
+        mutator_unmap(&muts[i]);
+    free(muts);
+    muts = NULL;
+    nmuts = 0;
 }
 
 static int fail(const char *what, int err)
 {
     fprintf(stderr, "stackrace: stress: %s: %s\n", what, strerror(err));
     stop_all();
+    free_all();
     return 2;
 }
 
@@ -133,12 +143,13 @@ int stress_run(const stress_config *c, stress_stats *st)
 {
     running_cfg = c;
     run_start = now_seconds();
-    nmuts = c->threads;
-    muts = calloc(nmuts, sizeof *muts);
-    if (!muts)
-        return fail("memory for the mutators", ENOMEM);
     findings_reset();
     guard_reset();
+    scanner_reset();
+    muts = calloc(c->threads, sizeof *muts);
+    if (!muts)
+        return fail("memory for the mutators", ENOMEM);
+    nmuts = c->threads;
     int rc = sampler_install(c, muts, nmuts);
     if (rc)
         return fail("sigaction", rc);
@@ -155,7 +166,7 @@ int stress_run(const stress_config *c, stress_stats *st)
     if (c->barriers && (rc = scanner_start(muts, nmuts)) != 0)
         return fail("starting the scanner", rc);
     if (!c->remote && (rc = sampler_start_timers()) != 0)
-        return fail("timer_create", rc);
+        return fail("the sampling timers", rc);
     if ((rc = sampler_start_threads()) != 0)
         return fail("starting a sampler thread", rc);
 
@@ -184,10 +195,6 @@ int stress_run(const stress_config *c, stress_stats *st)
         if (tty)
             fputc('\n', stderr);
     }
-    for (unsigned i = 0; i < nmuts; i++)
-        mutator_unmap(&muts[i]);
-    free(muts);
-    muts = NULL;
-    nmuts = 0;
+    free_all();
     return 0;
 }

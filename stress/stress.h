@@ -7,8 +7,9 @@
  * (sampler.c): per-thread CLOCK_MONOTONIC timers and a chaos thread's
  * random tgkill deliver SIGPROF to the thread itself, which walks its own
  * stack from the signal's context; or, with `remote`, a profiler thread
- * stops one thread at a time with a signal handshake and walks it from the
- * context its handler saved. With `barriers`, a scanner thread (scanner.c)
+ * takes each thread in turn, stopping a running one with a signal handshake
+ * (and walking the context its handler saved) or holding a parked one
+ * parked (and walking the context it saved). With `barriers`, a scanner thread (scanner.c)
  * installs return-address barriers into parked threads and removes them at
  * the end of each cycle. Every walk goes to the oracle (oracle.c).
  */

@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,6 +59,8 @@ typedef struct sweep_page {
     uint8_t truth_signal[TRUTH_MAX];
     /* the child, after each sample */
     int verdict, at, caught, shape;
+    unsigned findings;          /* its findings so far (async-signal safety, faults) */
+    char first_finding[200];    /* the first one, told */
     unsigned shadow_depth;
     int walk_n;
     uintptr_t walk[24];
@@ -142,6 +145,15 @@ static void child_sample(int sig, siginfo_t *info, void *ucv)
     page->at = r.at;
     page->shape = shape_of_pc(w.pc);
     page->shadow_depth = m->shadow.depth;
+    page->findings = findings_total();
+    const nfinding *f = findings_at(0);
+    if (f && !page->first_finding[0]) {
+        fmtbuf b;
+        fmt_init(&b, page->first_finding, sizeof page->first_finding);
+        fmt_str(&b, f->check);
+        fmt_str(&b, ": ");
+        fmt_str(&b, f->message);
+    }
     page->walk_n = n;
     for (int i = 0; i < n && i < 24; i++)
         page->walk[i] = pcs[i];
@@ -261,14 +273,18 @@ static sweep_pc *pc_entry(tracer *t, uintptr_t pc)
     unsigned mask = t->cap - 1, i = (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 40) & mask;
     while (r->pcs[i].pc && r->pcs[i].pc != pc)
         i = (i + 1) & mask;
-    if (!r->pcs[i].pc && r->npcs + 1 < t->cap) {
+    if (!r->pcs[i].pc) {
+        if (r->npcs + 1 >= t->cap)
+            return NULL; /* full: the PC is counted in its region only */
         r->pcs[i].pc = pc;
         r->npcs++;
     }
     return &r->pcs[i];
 }
 
-static unsigned region_of(tracer *t, const sweep_page *p, uintptr_t pc)
+/* The region of the instruction at pc; also notes, on the top frame, that
+ * the child's shadow has reached it (the end of its prologue). */
+static unsigned region_update(tracer *t, const sweep_page *p, uintptr_t pc)
 {
     if (pc >= barrier_text_lo() && pc < barrier_text_hi())
         return REGION_TRAMPOLINE;
@@ -281,6 +297,8 @@ static unsigned region_of(tracer *t, const sweep_page *p, uintptr_t pc)
         return REGION_BODY;
     /* the truth holds the root's frame besides the shadow's */
     frame *top = &t->f[t->n - 1];
+    if (pc == shape_start((unsigned)p->shape))
+        top->recorded = false; /* a function's entry: after a tail call, a new prologue */
     if (p->shadow_depth + 1 >= t->n) {
         top->recorded = true;
         return REGION_BODY;
@@ -288,17 +306,31 @@ static unsigned region_of(tracer *t, const sweep_page *p, uintptr_t pc)
     return top->recorded ? REGION_EPILOGUE : REGION_PROLOGUE;
 }
 
+/* The tracer's watchdog: a sample that takes longer than this is a stuck
+ * walk; the tracer sends the child the guard's watchdog signal, which ends
+ * the walk (guard.h) as in stress. */
+enum { SAMPLE_SECONDS = 2 };
+static volatile sig_atomic_t alarmed;
+static void on_alarm(int sig) { (void)sig; alarmed = 1; }
+
 static int wait_stop(pid_t pid, int *status)
 {
     for (;;) {
         if (waitpid(pid, status, __WALL) < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR) {
+                if (alarmed) {
+                    alarmed = 0;
+                    syscall(SYS_tgkill, pid, pid, guard_watchdog_signal());
+                }
                 continue;
+            }
             return -1;
         }
         return WIFSTOPPED(*status) ? 0 : -1;
     }
 }
+
+static int sample_wait(tracer *t, const struct user_regs_struct *at);
 
 /* One sample at the instruction the child is stopped at (steps 2 and 3). */
 static int sample_here(tracer *t, sweep_page *p, const struct user_regs_struct *at)
@@ -313,6 +345,16 @@ static int sample_here(tracer *t, sweep_page *p, const struct user_regs_struct *
      * injected signal; a queued one is reported first, then delivered */
     if (syscall(SYS_tgkill, t->pid, t->pid, SIGPROF) != 0)
         return -1;
+    struct itimerval limit = {{0, 0}, {SAMPLE_SECONDS, 0}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &limit, NULL);
+    int rc = sample_wait(t, at);
+    setitimer(ITIMER_REAL, &off, NULL);
+    alarmed = 0;
+    return rc;
+}
+
+static int sample_wait(tracer *t, const struct user_regs_struct *at)
+{
     int sig = 0, status;
     for (;;) {
         if (ptrace(PTRACE_SYSCALL, t->pid, NULL, (void *)(long)sig) != 0 ||
@@ -335,16 +377,21 @@ static int sample_here(tracer *t, sweep_page *p, const struct user_regs_struct *
 static void file_verdict(tracer *t, const sweep_page *p, uintptr_t pc)
 {
     sweep_result *r = t->r;
-    unsigned region = region_of(t, p, pc);
+    unsigned region = region_update(t, p, pc);
     unsigned v = (unsigned)p->verdict & 3;
     r->region[region].n[v]++;
     r->total.n[v]++;
     r->instructions++;
     if (p->caught)
         r->faults++;
+    r->findings = p->findings;
+    if (p->first_finding[0] && !r->first_finding[0])
+        snprintf(r->first_finding, sizeof r->first_finding, "%s", p->first_finding);
     sweep_pc *e = pc_entry(t, pc);
-    e->region = (uint8_t)region;
-    e->c.n[v]++;
+    if (e) {
+        e->region = (uint8_t)region;
+        e->c.n[v]++;
+    }
     char *told = r->first_wrong[region];
     if (v == VERDICT_WRONG && !told[0]) {
         char where[64];
@@ -437,7 +484,7 @@ int sweep_run(const sweep_config *c, sweep_result *r)
         return 2;
     }
     page = p;
-    tracer t = {.r = r, .c = c, .cap = 1u << 16};
+    tracer t = {.r = r, .c = c, .cap = SWEEP_PC_TABLE};
     r->pcs = calloc(t.cap, sizeof *r->pcs);
     if (!r->pcs) {
         munmap(p, sizeof *p);
@@ -446,7 +493,11 @@ int sweep_run(const sweep_config *c, sweep_result *r)
     }
     guard_reset();
     guard_start(60.0);
-    guard_stop(); /* the child inherits the handlers; no watchdog thread across fork */
+    guard_stop(); /* the child inherits the handlers; its watchdog is the tracer's alarm */
+    struct sigaction alarm_sa;
+    memset(&alarm_sa, 0, sizeof alarm_sa);
+    alarm_sa.sa_handler = on_alarm; /* no SA_RESTART: it must interrupt waitpid */
+    sigaction(SIGALRM, &alarm_sa, NULL);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     fflush(NULL);

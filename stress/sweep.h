@@ -55,6 +55,8 @@ typedef struct sweep_counts {
     uint64_t n[4]; /* by verdict (oracle.h): exact, declined, truncated, wrong */
 } sweep_counts;
 
+enum { SWEEP_PC_TABLE = 1u << 16 };
+
 typedef struct sweep_pc {
     uintptr_t pc;
     uint8_t region;
@@ -65,8 +67,10 @@ typedef struct sweep_result {
     sweep_counts region[REGION_COUNT];
     sweep_counts total;
     uint64_t instructions, faults;
+    unsigned findings;        /* the child's findings (async-signal safety, faults) */
+    char first_finding[200];  /* the first, told */
     double seconds;
-    sweep_pc *pcs; /* distinct PCs swept (malloc'ed; sweep_free) */
+    sweep_pc *pcs; /* a hash table of SWEEP_PC_TABLE slots; pc 0: empty (sweep_free) */
     unsigned npcs;
     char first_wrong[REGION_COUNT][512]; /* each region's first wrong walk, told */
 } sweep_result;

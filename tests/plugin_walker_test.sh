@@ -27,7 +27,9 @@ echo "ok - a user walker that drops a frame is caught"
 
 if [[ $SANITIZE != *thread* ]]; then # no sweep under ThreadSanitizer
     run 0 --plugin "$GOOD" sweep --walker user-fp --calls 20 --json
-    echo "ok - sweep takes a plug-in's walker"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); b=r["regions"]["body"]; assert r["walker"]=="user-fp" and b["exact"] > 0.99*sum(b.values()), r' "$OUT" ||
+        fail "sweep of user-fp: exact in bodies"
+    echo "ok - sweep takes a plug-in's walker (exact in bodies)"
 fi
 
 run 2 --plugin "$BAD" walkers

@@ -48,7 +48,10 @@ extern "C" {
 typedef struct sr_stack_walk sr_stack_walk;
 struct sr_stack_walk {
     uintptr_t pc, sp, fp;  /* where the walk starts */
-    const void *ucontext;  /* the signal's ucontext_t (for context walkers) */
+    /* the signal's ucontext_t: always set for a context walker; NULL for a
+     * view walker when no signal is involved (a remote walk of a parked
+     * thread, which the profiler holds parked instead of stopping it) */
+    const void *ucontext;
     /* Reads the stack word at addr into *out: false (and nothing read) when
      * addr is outside the walked thread's stacks or misaligned. */
     bool (*read)(const sr_stack_walk *w, uintptr_t addr, uintptr_t *out);

@@ -6,8 +6,9 @@
  * which glibc loads with dlopen on the first call (sysdeps/generic/
  * unwind-link.c in glibc 2.34+). That first call allocates and takes the
  * loader's lock: called cold from a signal handler it is not
- * async-signal-safe, which is exactly what the engine's signal-safety check
- * reports. The walker is deliberately not warmed up.
+ * async-signal-safe. The engine's signal-safety check sees the allocations
+ * (the loader calls the public malloc); the loader's lock is internal and it
+ * does not see that. The walker is deliberately not warmed up.
  */
 #include <dlfcn.h>
 

@@ -23,7 +23,6 @@
  * backtrace, which must not take libgcc_s's and glibc's place. The header
  * (libunwind-dev) gives the types; no function of it is linked.
  */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,8 +58,11 @@ static int load_local(char *why, size_t n)
                                        "_ULx86_64_get_reg", "_ULx86_64_set_caching_policy",
                                        "_ULx86_64_local_addr_space", NULL};
     static int done, rc;
-    if (done)
+    static char why_not[256];
+    if (done) {
+        snprintf(why, n, "%s", why_not);
         return rc;
+    }
     void *fns[6];
     void *lib = walker_dlopen(names, why, n);
     rc = lib && walker_dlsyms(lib, "libunwind.so.8", syms, fns, why, n) ? 0 : -1;
@@ -75,6 +77,7 @@ static int load_local(char *why, size_t n)
             (int (*)(unw_addr_space_t, unw_caching_policy_t))fns[4];
         set_policy(*(unw_addr_space_t *)fns[5], UNW_CACHE_PER_THREAD);
     }
+    snprintf(why_not, sizeof why_not, "%s", rc ? why : "");
     done = 1;
     return rc;
 }
@@ -227,21 +230,10 @@ static int remote_init(char *why, size_t n)
     return 0;
 }
 
-/* One remote state per thread that may walk (a handler, the profiler). */
-static __thread remote_state *tls_state;
-enum { STATES = 24 };
-static remote_state states[STATES];
-static atomic_uint states_used;
-
 static int remote_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
 {
-    remote_state *s = tls_state;
-    if (!s) {
-        unsigned i = atomic_fetch_add(&states_used, 1);
-        if (i >= STATES)
-            return 0;
-        s = tls_state = &states[i];
-    }
+    /* on the walking thread's stack (a handler's, or the profiler's): 32 KiB */
+    remote_state state, *s = &state;
     s->w = w;
     s->lo = w->sp & ~(uintptr_t)7;
     s->words = 0;
