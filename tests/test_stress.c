@@ -207,8 +207,10 @@ static void test_fp_clean_under_barriers(void)
 {
     for (int remote = 0; remote <= 1; remote++) {
         stress_stats st = run(&walker_fp, true, remote, false);
-        CHECK(st.wrong == 0 && st.findings == 0, "%s: %llu wrong, %u findings",
-              remote ? "remote" : "same-thread", (unsigned long long)st.wrong, st.findings);
+        const nfinding *f = findings_at(0);
+        CHECK(st.wrong == 0 && st.findings == 0, "%s: %llu wrong, %u findings; %s: %s; %s",
+              remote ? "remote" : "same-thread", (unsigned long long)st.wrong, st.findings,
+              f ? f->check : "", f ? f->message : "", f ? f->detail : "");
         CHECK(st.exact > 1000 && st.installed > 100, "%s: %llu validated, %llu barriers",
               remote ? "remote" : "same-thread", (unsigned long long)st.exact,
               (unsigned long long)st.installed);
