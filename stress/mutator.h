@@ -75,6 +75,7 @@ typedef struct mutator {
     const struct stress_config *cfg;
     uint64_t rng;
     unsigned recurse;
+    uintptr_t callee_slot;    /* the next callee's return slot (shape_body.h) */
     struct {
         jmp_buf *jb;
         unsigned depth;

@@ -33,11 +33,23 @@ PROGRAM_INLINE void shape_count(atomic_ulong *c)
                           memory_order_relaxed);
 }
 
+/* Where the callee's return address will be: the word below the stack
+ * pointer at the call (x86-64 passes the argument in a register, and a body
+ * does not move its stack pointer around a call). A callee that cannot find
+ * its own slot (no frame pointer) takes it from here, after checking it. */
+PROGRAM_INLINE void shape_note_callee_slot(mutator *m)
+{
+    uintptr_t sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    m->callee_slot = sp - sizeof(uintptr_t);
+}
+
 PROGRAM_INLINE void shape_call(mutator *m, unsigned id)
 {
     if (id == SHAPE_RECURSE)
         m->recurse = program_below(m, 4);
     shape_count(&m->calls);
+    shape_note_callee_slot(m);
     shape_fns[id](m);
 }
 

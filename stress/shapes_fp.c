@@ -84,6 +84,7 @@ SHAPE_FN void shape_tail(mutator *m)
     unsigned id = m->probing ? SHAPE_LEAF : program_shape(m);
     if (id == SHAPE_TAIL)
         id = SHAPE_CALL;
+    m->callee_slot = SHAPE_SLOT(m); /* the callee returns through this frame's slot */
     SHAPE_LEAVE(m);
 #if defined(__clang__) && __has_attribute(musttail)
     __attribute__((musttail)) return shape_fns[id](m);

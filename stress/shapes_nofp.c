@@ -1,27 +1,27 @@
 /*
  * shapes_nofp.c — the shapes without a frame pointer (compiled with
- * -fomit-frame-pointer). The return slot is found from the stack pointer
- * in the body: the nearest word above it holding the return address
- * (nothing in these small frames holds a code address of a shape).
+ * -fomit-frame-pointer). Nothing in the frame says where the return slot is,
+ * so the caller said it (m->callee_slot: its stack pointer at the call, one
+ * word down); the callee checks that the word there is its return address,
+ * and records no slot (no barrier will be put there) if it is not.
+ *
+ * Not a scan of the frame for the return address: a frame's uninitialised
+ * words hold what earlier frames left there, and an earlier incarnation of
+ * the same shape, called from the same place, spilled that very value.
  */
 #include <setjmp.h>
 
 #include "shape_body.h"
 
-/* ra as the frame read it: its original, or the trampoline if its slot (or,
- * after a tail call, its caller's) was patched. */
-PROGRAM_INLINE uintptr_t shape_find_slot(const mutator *m, uintptr_t ra)
+PROGRAM_INLINE uintptr_t shape_checked_slot(const mutator *m, uintptr_t ra)
 {
-    uintptr_t sp;
-    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
-    uintptr_t hi = (sp >= m->alt_lo && sp < m->alt_hi) ? m->alt_hi : m->stack_hi;
-    for (uintptr_t a = sp; a + sizeof a <= hi; a += sizeof a)
-        if (*(volatile uintptr_t *)a == ra)
-            return a;
-    return 0;
+    uintptr_t slot = m->callee_slot;
+    bool mine = (slot >= m->stack_lo && slot < m->stack_hi) ||
+                (slot >= m->alt_lo && slot < m->alt_hi); /* inline: no call before the record */
+    return mine && *(volatile uintptr_t *)slot == ra ? slot : 0;
 }
 
-#define SHAPE_SLOT(m) shape_find_slot((m), (uintptr_t)__builtin_return_address(0))
+#define SHAPE_SLOT(m) shape_checked_slot((m), (uintptr_t)__builtin_return_address(0))
 
 SHAPE_FN void shape_plain_nofp(mutator *m)
 {
