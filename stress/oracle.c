@@ -53,9 +53,10 @@ oracle_result oracle_check(const shadow *s, uintptr_t pc, const uintptr_t *pcs, 
     else if (in_sigreturn && trap1)
         skip = 1;
     if (skip) {
+        /* within the tolerance, a true prefix is a truncated walk, not a wrong one */
         oracle_result r = compare(s, pcs, n, 1 + skip);
-        if (r.v == VERDICT_EXACT)
-            return r;
+        if (r.v == VERDICT_EXACT || plain.v == VERDICT_WRONG)
+            return r.v == VERDICT_WRONG ? plain : r;
     }
     return plain;
 }

@@ -335,6 +335,9 @@ int sampler_install(const stress_config *c, mutator *ms, unsigned n)
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGILL, &sa, NULL))
         return errno;
+    struct sigaction now; /* glibc fills in its signal return trampoline */
+    if (sigaction(SIGILL, NULL, &now) == 0 && now.sa_restorer)
+        shapes_learn_signal_return((uintptr_t)now.sa_restorer);
     return 0;
 }
 

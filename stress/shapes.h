@@ -77,6 +77,9 @@ int shapes_init(char *why, unsigned n);
 /* The address the signal handler's frame returns to (the kernel's signal
  * return trampoline), learned by shapes_init. */
 uintptr_t shapes_signal_return(void);
+/* Sets it before any trap (from the handler's sa_restorer), so that a
+ * sample in the first trap's handler knows it too; each trap confirms it. */
+void shapes_learn_signal_return(uintptr_t restorer);
 
 /* The two trap signals' handler (shapes_fp.c): a trap in a shape enters
  * SHAPE_HANDLER, which runs a nested program. */

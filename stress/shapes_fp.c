@@ -138,6 +138,11 @@ static atomic_uintptr_t signal_return;
 
 uintptr_t shapes_signal_return(void) { return atomic_load(&signal_return); }
 
+void shapes_learn_signal_return(uintptr_t restorer)
+{
+    atomic_store(&signal_return, restorer);
+}
+
 /* Ours: a ud2 in a shape. Inline, as the handler has not recorded itself. */
 PROGRAM_INLINE bool shape_our_trap(uintptr_t pc)
 {

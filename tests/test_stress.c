@@ -87,6 +87,9 @@ static void test_oracle(void)
     uintptr_t elsewhere[] = {pc, in_saved, in_saved, in_call, in_root};
     CHECK(oracle_check(&s, pc, elsewhere, 5, 0).v == VERDICT_WRONG,
           "a return site in another function is not the callee");
+    uintptr_t entering_short[] = {pc, callee, in_saved};
+    CHECK(oracle_check(&s, pc, entering_short, 3, 0).v == VERDICT_TRUNCATED,
+          "the tolerated callee, then a true prefix: truncated, not wrong");
     uintptr_t two[] = {pc, callee, callee, in_saved, in_call, in_root};
     CHECK(oracle_check(&s, pc, two, 6, 0).v == VERDICT_WRONG, "two unrecorded frames");
     uintptr_t not_after_call[] = {pc, shape_start(SHAPE_CALL) + 1, in_saved, in_call, in_root};
