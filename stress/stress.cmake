@@ -34,10 +34,13 @@ set_source_files_properties(stress/shapes_fp.c PROPERTIES
   COMPILE_OPTIONS "${_shape_flags};-fno-omit-frame-pointer")
 set_source_files_properties(stress/shapes_nofp.c PROPERTIES
   COMPILE_OPTIONS "${_shape_flags};-fomit-frame-pointer")
-# mutator_foreign saves its caller's context from its own frame, and calls
-# nothing before it has published FOREIGN: a coverage callback there would
-# be a second frame the shadow does not know
-set_source_files_properties(stress/mutator.c PROPERTIES
+# Code a shape's body calls: mutator_foreign saves its caller's context from
+# its own frame, and calls nothing before it has published FOREIGN (a
+# coverage callback there would be a second frame the shadow does not know);
+# the trap handler calls shape_of_pc. Both keep frame pointers, or the
+# frame-pointer walker, which is promised stacks of frame-pointer code, would
+# meet a frame that uses rbp for something else.
+set_source_files_properties(stress/mutator.c stress/shapes.c PROPERTIES
   COMPILE_OPTIONS "-fno-omit-frame-pointer;${_no_coverage}")
 
 # The async-signal-safety check interposes malloc and friends in the
