@@ -34,11 +34,8 @@ static int walk_once(const sr_walker *w, mutator *m, const ucontext_t *uc, uintp
 {
     sr_stack_walk sw;
     stack_view v;
-    view_init(&sw, &v, m);
-    sw.pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-    sw.sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-    sw.fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
-    sw.ucontext = uc;
+    saved_ctx at = view_context_of(uc);
+    view_init(&sw, &v, m, &at, uc);
     int n = w->walk(&sw, pcs, WALK_MAX);
     if (n > 0 && (w->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
         n = view_adapt(&v, pcs, n, sw.pc);

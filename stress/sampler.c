@@ -184,11 +184,7 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
     }
     sr_stack_walk w;
     stack_view v;
-    view_init(&w, &v, m);
-    w.pc = from.pc;
-    w.sp = from.sp;
-    w.fp = from.fp;
-    w.ucontext = uc;
+    view_init(&w, &v, m, &from, uc);
     uintptr_t pcs[WALK_MAX];
     int n = 0;
     walk_guard *g = guard_self();
@@ -240,14 +236,6 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
     }
 }
 
-static saved_ctx context_of(const void *ucv)
-{
-    const ucontext_t *uc = ucv;
-    return (saved_ctx){(uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
-                       (uintptr_t)uc->uc_mcontext.gregs[REG_RSP],
-                       (uintptr_t)uc->uc_mcontext.gregs[REG_RBP]};
-}
-
 static long long now_ns(void)
 {
     struct timespec t; /* clock_gettime: async-signal-safe (and the vDSO) */
@@ -268,7 +256,7 @@ static void on_sigprof(int sig, siginfo_t *info, void *uc)
         if (start - m->last_sample_end < m->last_sample_cost) {
             count(&m->counts.throttled, 1);
         } else {
-            saved_ctx at = context_of(uc);
+            saved_ctx at = view_context_of(uc);
             sample(m, &at, uc, false);
             m->last_sample_end = now_ns();
             m->last_sample_cost = m->last_sample_end - start;
@@ -295,7 +283,7 @@ static void on_stop(int sig, siginfo_t *info, void *uc)
     mutator *m = mutator_self;
     int expect = HS_ASKED;
     if (m) {
-        m->stopped_at = context_of(uc);
+        m->stopped_at = view_context_of(uc);
         m->stopped_uc = uc;
         if (atomic_compare_exchange_strong_explicit(&m->hs, &expect, HS_STOPPED,
                                                     memory_order_acq_rel, memory_order_acquire)) {

@@ -115,11 +115,8 @@ static void child_sample(int sig, siginfo_t *info, void *ucv)
     mutator *m = &child_m;
     sr_stack_walk w;
     stack_view v;
-    view_init(&w, &v, m);
-    w.pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-    w.sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-    w.fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
-    w.ucontext = uc;
+    saved_ctx at = view_context_of(uc);
+    view_init(&w, &v, m, &at, uc);
     uintptr_t pcs[WALK_MAX];
     int n = 0;
     walk_guard *g = guard_self();

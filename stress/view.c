@@ -4,6 +4,7 @@
 #include "view.h"
 
 #include <string.h>
+#include <ucontext.h>
 
 #include "shapes.h"
 
@@ -28,14 +29,26 @@ __attribute__((no_sanitize("address"))) static bool view_read(const sr_stack_wal
     return true;
 }
 
-void view_init(sr_stack_walk *w, stack_view *v, const mutator *m)
+saved_ctx view_context_of(const void *ucv)
 {
+    const ucontext_t *uc = ucv;
+    return (saved_ctx){(uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+                       (uintptr_t)uc->uc_mcontext.gregs[REG_RSP],
+                       (uintptr_t)uc->uc_mcontext.gregs[REG_RBP]};
+}
+
+void view_init(sr_stack_walk *w, stack_view *v, const mutator *m, const saved_ctx *from,
+               const void *uc)
+{
+    w->pc = from->pc;
+    w->sp = from->sp;
+    w->fp = from->fp;
     v->m = m;
     v->n = m->barriers.n;
     v->pos = m->barriers.pos;
     v->missed = 0;
     v->missed_slot = 0;
-    w->ucontext = NULL;
+    w->ucontext = uc;
     w->read = view_read;
     w->signal_return = shapes_signal_return();
     w->view = v;

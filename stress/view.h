@@ -22,9 +22,12 @@ typedef struct stack_view {
     uintptr_t missed_slot;
 } stack_view;
 
-/* Prepares w (the context to start from is set by the caller) to read m's
- * stacks through v. */
-void view_init(sr_stack_walk *w, stack_view *v, const mutator *m);
+/* Prepares w to walk m from `from` (uc: the signal's context, or NULL),
+ * reading m's stacks through v. */
+void view_init(sr_stack_walk *w, stack_view *v, const mutator *m, const saved_ctx *from,
+               const void *uc);
+/* The pc, sp and fp of a signal's ucontext_t. */
+saved_ctx view_context_of(const void *uc);
 /* A live or context walker's frames, made comparable: keeps them from the
  * walk's starting pc on and translates trampoline PCs (view.c). Returns the
  * number kept (0: the walk never reached pc). */

@@ -1,6 +1,6 @@
 /*
- * harness.h — the tests' tiny framework: CHECK, and running a target many
- * times under a strategy through the engine's internal API.
+ * harness.h — the tests' tiny framework: CHECK (check.h), and running a
+ * target many times under a strategy through the engine's internal API.
  */
 #ifndef STACKRACE_TEST_HARNESS_H
 #define STACKRACE_TEST_HARNESS_H
@@ -9,34 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "engine.h"
 #include "rng.h"
 #include "run.h"
-
-static int harness_failures;
-
-#define CHECK(cond, ...)                                                              \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);          \
-            fprintf(stderr, __VA_ARGS__);                                             \
-            fputc('\n', stderr);                                                      \
-            harness_failures++;                                                       \
-        }                                                                             \
-    } while (0)
-
-#define RUN(test)                                                                     \
-    do {                                                                              \
-        int before_ = harness_failures;                                               \
-        test();                                                                       \
-        printf("%s %s\n", harness_failures == before_ ? "ok  " : "FAIL", #test);      \
-    } while (0)
-
-static inline int harness_exit(void)
-{
-    printf("%s\n", harness_failures ? "FAILED" : "all passed");
-    return harness_failures ? 1 : 0;
-}
 
 typedef struct hunt_result {
     bool found;

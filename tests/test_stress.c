@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "barrier.h"
+#include "check.h"
 #include "findings.h"
 #include "oracle.h"
 #include "sanitizer.h"
@@ -21,23 +22,6 @@
 #include "shapes.h"
 #include "stress.h"
 #include "walkers.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                              \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);          \
-            fprintf(stderr, __VA_ARGS__);                                             \
-            fputc('\n', stderr);                                                      \
-            failures++;                                                               \
-        }                                                                             \
-    } while (0)
-#define RUN(test)                                                                     \
-    do {                                                                              \
-        int before_ = failures;                                                       \
-        test();                                                                       \
-        printf("%s %s\n", failures == before_ ? "ok  " : "FAIL", #test);              \
-    } while (0)
 
 /* A return site (just after a call) in shape id's code, and one that is not. */
 static uintptr_t return_site(unsigned id)
@@ -372,6 +356,5 @@ int main(void)
     RUN(test_walker_fault_reported);
     RUN(test_watchdog);
     RUN(test_signal_safety);
-    printf("%s\n", failures ? "FAILED" : "all passed");
-    return failures ? 1 : 0;
+    return harness_exit();
 }
