@@ -130,13 +130,15 @@ static void print_json(const stress_args *a, const stress_stats *st)
            c->threads, c->hz, st->seconds, c->barriers ? "true" : "false",
            c->remote ? "remote" : "same-thread", c->unlocked ? "unlocked" : "locked",
            (unsigned long long)c->seed);
-    printf("\"samples\":%llu,\"validated\":%llu,\"wrong\":%llu,\"declined\":%llu,"
-           "\"truncated\":%llu,\"faults\":%llu,\"findings\":%u,\"finding_occurrences\":%u,"
+    printf("\"samples\":%llu,\"validated\":%llu,\"declined\":%llu,\"stopped\":%llu,"
+           "\"lost\":%llu,\"wrong\":%llu,\"faults\":%llu,\"skipped\":%llu,"
+           "\"findings\":%u,\"finding_occurrences\":%u,"
            "\"samples_per_sec\":%.1f,"
            "\"validated_per_sec\":%.1f,\"frames_per_walk\":%.2f,",
            (unsigned long long)st->samples, (unsigned long long)st->exact,
-           (unsigned long long)st->wrong, (unsigned long long)st->declined,
-           (unsigned long long)st->truncated, (unsigned long long)st->faults, st->findings,
+           (unsigned long long)st->declined, (unsigned long long)st->stopped,
+           (unsigned long long)st->lost, (unsigned long long)st->wrong,
+           (unsigned long long)st->faults, (unsigned long long)st->skipped, st->findings,
            st->occurrences,
            (double)st->samples / s, (double)st->exact / s,
            st->exact ? (double)st->frames / (double)st->exact : 0.0);
@@ -175,11 +177,12 @@ static void print_text(const stress_args *a, const stress_stats *st)
     printf("stress %s: %u threads, %s, %s%s, %.1f s\n", a->c.walker->name, a->c.threads,
            a->c.remote ? "remote" : "same-thread", a->c.barriers ? "barriers " : "no barriers",
            a->c.barriers ? (a->c.unlocked ? "(unlocked)" : "(locked)") : "", st->seconds);
-    printf("  samples   %llu (%.0f/s): validated %.2f%%, declined %.2f%%, truncated %.2f%%, "
-           "wrong %llu\n",
+    printf("  samples   %llu (%.0f/s): validated %.2f%%, declined %.2f%%, stopped %.2f%%, "
+           "skipped %.2f%%\n",
            (unsigned long long)st->samples, (double)st->samples / s, (double)st->exact * pct,
-           (double)st->declined * pct, (double)st->truncated * pct,
-           (unsigned long long)st->wrong);
+           (double)st->declined * pct, (double)st->stopped * pct, (double)st->skipped * pct);
+    printf("  errors    lost frames %llu, wrong %llu, faults %llu\n", (unsigned long long)st->lost,
+           (unsigned long long)st->wrong, (unsigned long long)st->faults);
     printf("  validated %.0f/s, %.1f frames per walk; parked-thread samples %llu\n",
            (double)st->exact / s, st->exact ? (double)st->frames / (double)st->exact : 0.0,
            (unsigned long long)st->foreign);

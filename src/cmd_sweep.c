@@ -20,7 +20,11 @@ static const char SWEEP_HELP[] =
     "instruction the child's signal handler walks its stack with walker W and\n"
     "the walk is compared with the ground truth the tracer saw (calls, returns,\n"
     "signal deliveries). Verdicts are summarized per region: prologue, body,\n"
-    "epilogue, leaf, signal frame, trampoline.\n"
+    "epilogue, leaf, signal frame, trampoline. Each walk is exact, declined (the\n"
+    "walker returned no frames), stopped (a true prefix ending where no unwind\n"
+    "information exists: the trampoline, a patched slot), lost (a true prefix\n"
+    "ending where unwind information exists: an error), wrong (a frame that is\n"
+    "not the thread's: an error) or fault (the walker crashed or hung: a finding).\n"
     "\n"
     "  --walker W        the walker (`stackrace walkers` lists them; default fp)\n"
     "  --calls N         the program's length in calls (default 300)\n"
@@ -35,37 +39,47 @@ static const char SWEEP_HELP[] =
 
 static void counts_json(const sweep_counts *c)
 {
-    printf("{\"exact\":%llu,\"declined\":%llu,\"truncated\":%llu,\"wrong\":%llu}",
-           (unsigned long long)c->n[VERDICT_EXACT], (unsigned long long)c->n[VERDICT_DECLINED],
-           (unsigned long long)c->n[VERDICT_TRUNCATED], (unsigned long long)c->n[VERDICT_WRONG]);
+    for (unsigned v = 0; v < VERDICT_COUNT; v++)
+        printf("%s\"%s\":%llu", v ? "," : "{", verdict_name((verdict)v),
+               (unsigned long long)c->n[v]);
+    putchar('}');
 }
 
-static uint64_t sum(const sweep_counts *c) { return c->n[0] + c->n[1] + c->n[2] + c->n[3]; }
+static uint64_t sum(const sweep_counts *c)
+{
+    uint64_t n = 0;
+    for (unsigned v = 0; v < VERDICT_COUNT; v++)
+        n += c->n[v];
+    return n;
+}
 
 static void print_text(const sweep_config *c, const sweep_result *r)
 {
     printf("sweep %s: %llu instructions walked in %.1f s (%u distinct PCs)%s\n", c->walker->name,
            (unsigned long long)r->instructions, r->seconds, r->npcs,
            c->barriers ? ", barriers on" : "");
-    printf("  %-13s %9s %8s %9s %10s %8s\n", "region", "samples", "exact", "declined",
-           "truncated", "wrong");
+    printf("  %-13s %9s", "region", "samples");
+    for (unsigned v = 0; v < VERDICT_COUNT; v++)
+        printf(" %9s", verdict_name((verdict)v));
+    putchar('\n');
     for (unsigned i = 0; i <= REGION_COUNT; i++) {
         const sweep_counts *k = i < REGION_COUNT ? &r->region[i] : &r->total;
         uint64_t n = sum(k);
         if (!n)
             continue;
-        printf("  %-13s %9llu %7.2f%% %8.2f%% %9.2f%% %7.2f%%\n",
-               i < REGION_COUNT ? sweep_region_name(i) : "all", (unsigned long long)n,
-               100.0 * (double)k->n[0] / (double)n, 100.0 * (double)k->n[1] / (double)n,
-               100.0 * (double)k->n[2] / (double)n, 100.0 * (double)k->n[3] / (double)n);
+        printf("  %-13s %9llu", i < REGION_COUNT ? sweep_region_name(i) : "all",
+               (unsigned long long)n);
+        for (unsigned v = 0; v < VERDICT_COUNT; v++)
+            printf(" %8.2f%%", 100.0 * (double)k->n[v] / (double)n);
+        putchar('\n');
     }
-    if (r->faults)
-        printf("  walks ended by a fault or the watchdog: %llu\n", (unsigned long long)r->faults);
+    printf("  (exact, declined and stopped are not errors; lost and wrong are the walker's\n"
+           "  errors; fault: the walker crashed or hung, each a finding)\n");
     if (r->findings)
         printf("  findings in the child: %u, the first: %s\n", r->findings, r->first_finding);
     for (unsigned i = 0; i < REGION_COUNT; i++)
         if (r->first_wrong[i][0])
-            printf("  first wrong walk, %s: %s\n", sweep_region_name(i), r->first_wrong[i]);
+            printf("  first error, %s: %s\n", sweep_region_name(i), r->first_wrong[i]);
 }
 
 static void print_json(const sweep_config *c, const sweep_result *r, bool per_pc)

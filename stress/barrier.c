@@ -4,10 +4,14 @@
 #include "barrier.h"
 
 #include <sched.h>
+#include <stddef.h>
 
 #include "findings.h"
 
 __thread barrier_table *barrier_self;
+
+/* barrier_x86_64.S advances pos itself, at this offset */
+_Static_assert(offsetof(barrier_table, pos) == 12, "BARRIER_POS in barrier_x86_64.S");
 
 extern const char __start_sr_tramp_text[], __stop_sr_tramp_text[];
 
@@ -103,19 +107,20 @@ uintptr_t barrier_pop(uintptr_t sp_after_return)
 {
     barrier_table *t = barrier_self;
     uintptr_t slot = sp_after_return - sizeof(uintptr_t);
-    if (!t || t->pos >= t->n || t->e[t->pos].slot != slot) {
+    /* the trampoline has advanced pos past the entry it pops already */
+    if (!t || t->pos == 0 || t->pos > t->n || t->e[t->pos - 1].slot != slot) {
         char detail[160];
         fmtbuf b;
         fmt_init(&b, detail, sizeof detail);
         fmt_str(&b, "slot ");
         fmt_hex(&b, slot);
-        fmt_str(&b, t && t->pos < t->n ? ", innermost live entry's slot " : ", no live entry");
-        if (t && t->pos < t->n)
-            fmt_hex(&b, t->e[t->pos].slot);
+        bool entry = t && t->pos > 0 && t->pos <= t->n;
+        fmt_str(&b, entry ? ", innermost live entry's slot " : ", no live entry");
+        if (entry)
+            fmt_hex(&b, t->e[t->pos - 1].slot);
 
         findings_fatal("rewriter", "a return through the trampoline found no entry for its slot",
                        detail);
     }
-    return t->e[t->pos++].orig;
+    return t->e[t->pos - 1].orig;
 }
-

@@ -16,7 +16,8 @@
  *    that is by address, lowest first; a thread's frames may span its stack
  *    and its signal stack, so not across them); entries [pos, n) are live: their slot holds the trampoline address and their
  *    frame has not returned; entries before pos have been popped;
- *  - a trampoline hit finds its slot at entries[pos];
+ *  - a trampoline hit finds its slot at entries[pos] (the trampoline
+ *    advances pos past it before anything else);
  *  - after barrier_remove, n == pos == 0 and no live slot holds the
  *    trampoline.
  *
@@ -53,6 +54,9 @@ typedef struct barrier_table {
  * that belongs to it: a thread whose PC is in [barrier_text_lo,
  * barrier_text_hi) is between a return and its original return address. */
 void barrier_trampoline(void);
+/* [barrier_pc() - 1, barrier_trampoline_end): the trampoline's hand-written
+ * code (with the nop before it), which carries no unwind information. */
+extern const char barrier_trampoline_end[];
 uintptr_t barrier_text_lo(void);
 uintptr_t barrier_text_hi(void);
 static inline uintptr_t barrier_pc(void) { return (uintptr_t)&barrier_trampoline; }
@@ -101,8 +105,9 @@ barrier_logical_ra(const barrier_table *t, uintptr_t ra, uintptr_t slot)
     return ra;
 }
 
-/* Called by the trampoline with the stack pointer after the return; returns
- * the original return address. A hit without its entry is a fatal rewriter
+/* Called by the trampoline with the stack pointer after the return, once
+ * the trampoline has advanced pos past the entry it pops; returns the
+ * original return address. A hit without its entry is a fatal rewriter
  * finding (the thread cannot know where to go). */
 uintptr_t barrier_pop(uintptr_t sp_after_return);
 /* The table barrier_pop uses: the calling thread's (set by the thread). */

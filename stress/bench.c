@@ -29,17 +29,25 @@ static double now(void)
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
-/* One walk, made comparable as the sampler makes it (sampler.c). */
-static int walk_once(const sr_walker *w, mutator *m, const ucontext_t *uc, uintptr_t *pcs)
+/* One walk, made comparable as the sampler makes it (sampler.c); judged
+ * when v is given. Returns the frames kept. */
+static int walk_once(const sr_walker *w, mutator *m, const ucontext_t *uc, uintptr_t *pcs,
+                     verdict *judged)
 {
     sr_stack_walk sw;
     stack_view v;
     saved_ctx at = view_context_of(uc);
     view_init(&sw, &v, m, &at, uc);
     int n = w->walk(&sw, pcs, WALK_MAX);
+    walk_record rec = {pcs, n, n, 0, w->flags};
     if (n > 0 && (w->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
-        n = view_adapt(&v, pcs, n, sw.pc);
-    return n;
+        rec.n = view_adapt(&v, pcs, n, &at, w->flags);
+    if (judged) {
+        oracle_sample o = {&m->shadow, at.pc, at.sp, sw.signal_return, &m->barriers,
+                           view_readable, &v};
+        *judged = oracle_check(&o, &rec).v;
+    }
+    return rec.n;
 }
 
 static void bench_handler(int sig, siginfo_t *info, void *ucv)
@@ -65,12 +73,10 @@ static void bench_handler(int sig, siginfo_t *info, void *ucv)
             continue;
         }
         guard_arm(g);
-        r->frames = walk_once(r->walker, m, uc, pcs); /* warm: caches, lazy loading */
-        r->v = oracle_check(&m->shadow, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP], pcs,
-                            r->frames, shapes_signal_return()).v;
+        r->frames = walk_once(r->walker, m, uc, pcs, &r->v); /* warm: caches, lazy loading */
         double t0 = now();
         for (unsigned k = 0; k < reps; k++)
-            walk_once(r->walker, m, uc, pcs);
+            walk_once(r->walker, m, uc, pcs, NULL);
         double ns = now() - t0;
         guard_disarm(g);
         r->ns_walk = ns / reps;

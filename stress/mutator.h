@@ -54,7 +54,8 @@ typedef struct saved_ctx {
 /* What the samplers counted on one thread (relaxed atomics: the thread's own
  * handler and the profiler both count; the main thread reads for progress). */
 typedef struct stress_counts {
-    atomic_ulong samples, exact, declined, wrong, truncated, faults;
+    atomic_ulong samples, exact, declined, stopped, lost, wrong, faults; /* verdict.h */
+    atomic_ulong skipped;                     /* not walked: the sampler's protocol */
     atomic_ulong running, foreign, lock_busy; /* which path the sample took */
     atomic_ulong frames;                      /* frames in exact walks */
     atomic_ulong throttled;                   /* signals not sampled: the duty-cycle cap */

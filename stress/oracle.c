@@ -1,62 +1,111 @@
 /*
- * oracle.c — the walk oracle (oracle.h).
+ * oracle.c — the stress engine's walk oracle (oracle.h).
  */
 #include "oracle.h"
 
 #include "shapes.h"
 
-const char *verdict_name(verdict v)
+static bool readable(const oracle_sample *o, uintptr_t addr)
 {
-    static const char *const names[] = {"exact", "declined", "truncated", "wrong"};
-    return names[v];
+    return o->readable && addr && o->readable(o->ctx, addr);
 }
 
-/* Compares pcs[from..n) with the shadow's return addresses, innermost first. */
-static oracle_result compare(const shadow *s, const uintptr_t *pcs, int n, int from)
+static bool patched(const oracle_sample *o, uintptr_t slot)
 {
-    unsigned d = s->depth;
-    for (unsigned k = 0; k < d; k++) {
-        int i = from + (int)k;
-        if (i >= n)
-            return (oracle_result){VERDICT_TRUNCATED, i, from - 1};
-        if (pcs[i] != s->f[d - 1 - k].ra)
-            return (oracle_result){VERDICT_WRONG, i, from - 1};
+    return readable(o, slot) && *(const volatile uintptr_t *)slot == barrier_pc();
+}
+
+/* Appends the shadow's frames, innermost first. */
+static void push_shadow(const oracle_sample *o, walk_truth *t)
+{
+    const shadow *s = o->s;
+    for (unsigned k = s->depth; k-- > 0;) {
+        const shadow_frame *f = &s->f[k];
+        bool call = f->kind == FRAME_CALL;
+        truth_push(t, f->ra, call && patched(o, f->slot) ? TRUTH_PATCHED : 0);
     }
-    return (oracle_result){VERDICT_EXACT, -1, from - 1};
 }
 
-oracle_result oracle_check(const shadow *s, uintptr_t pc, const uintptr_t *pcs, int n,
-                           uintptr_t signal_return)
+void oracle_truth(const oracle_sample *o, walk_truth *t)
 {
-    if (n <= 0)
-        return (oracle_result){VERDICT_DECLINED, -1, 0};
-    if (pcs[0] != pc)
-        return (oracle_result){VERDICT_WRONG, 0, 0};
-    oracle_result plain = compare(s, pcs, n, 1);
-    if (plain.v == VERDICT_EXACT || n < 2)
-        return plain;
+    t->n = 0;
+    truth_push(t, o->pc, 0);
+    push_shadow(o, t);
+}
 
+/* A shape's first instruction or its ret: the frame the shadow has not
+ * recorded (or has forgotten) is certain, and its return address is at sp.
+ * Not the root (nothing above it is judged) nor the trap handler (entered
+ * by the kernel, left through the signal return: the tolerance's cases). */
+static bool exact_extra_frame(const oracle_sample *o, uintptr_t *ra, unsigned *flags)
+{
+    int id = shape_of_pc(o->pc);
+    if (id < 0 || id == SHAPE_ROOT || id == SHAPE_HANDLER)
+        return false;
+    bool entry = o->pc == shape_start((unsigned)id);
+    bool ret = *(const unsigned char *)o->pc == 0xc3;
+    if (!(entry || ret) || !readable(o, o->sp))
+        return false;
+    uintptr_t word = *(const volatile uintptr_t *)o->sp;
+    *flags = 0;
+    if (word == barrier_pc() && o->barriers) {
+        *flags = TRUTH_PATCHED;
+        word = barrier_lookup(o->barriers, o->barriers->pos, o->barriers->n, o->sp);
+    }
+    *ra = word;
+    return true;
+}
+
+/* How many frames of the walk, after pc, the tolerance lets stand for the
+ * unrecorded callee (oracle.h); 0 if none. */
+static int tolerated_frames(const oracle_sample *o, const uintptr_t *pcs, int n)
+{
+    if (n < 2)
+        return 0;
+    const shadow *s = o->s;
     unsigned d = s->depth;
     const shadow_frame *top = d ? &s->f[d - 1] : NULL;
     unsigned fn = top ? top->shape : SHAPE_ROOT;
-    bool sigret1 = signal_return && pcs[1] == signal_return;
+    uintptr_t sr = o->signal_return;
+    bool sigret1 = sr && pcs[1] == sr;
     /* the handler may have stepped over the trap already (ud2: 2 bytes) */
     bool trap2 = n >= 3 && (shape_is_trap_site(fn, pcs[2]) || shape_is_trap_site(fn, pcs[2] - 2));
     bool trap1 = shape_is_trap_site(fn, pcs[1]) || shape_is_trap_site(fn, pcs[1] - 2);
     /* __restore_rt is two instructions (mov $15, %eax; syscall) */
-    bool in_sigreturn = signal_return && pc >= signal_return && pc < signal_return + 16;
-    int skip = 0;
+    bool in_sigreturn = sr && o->pc >= sr && o->pc < sr + 16;
     if (shape_is_return_site(fn, pcs[1]) || (sigret1 && top && top->kind == FRAME_SIGNAL))
-        skip = 1;
-    else if (sigret1 && trap2)
-        skip = 2;
-    else if (in_sigreturn && trap1)
-        skip = 1;
-    if (skip) {
-        /* within the tolerance, a true prefix is a truncated walk, not a wrong one */
-        oracle_result r = compare(s, pcs, n, 1 + skip);
-        if (r.v == VERDICT_EXACT || plain.v == VERDICT_WRONG)
-            return r.v == VERDICT_WRONG ? plain : r;
+        return 1;
+    if (sigret1 && trap2)
+        return 2;
+    if (in_sigreturn && trap1)
+        return 1;
+    return 0;
+}
+
+verdict_result oracle_check(const oracle_sample *o, const walk_record *w)
+{
+    walk_truth t;
+    t.n = 0;
+    truth_push(&t, o->pc, 0);
+    uintptr_t ra;
+    unsigned flags;
+    if (exact_extra_frame(o, &ra, &flags)) {
+        truth_push(&t, ra, flags);
+        push_shadow(o, &t);
+        return verdict_classify(&t, w);
     }
-    return plain;
+    push_shadow(o, &t);
+    verdict_result plain = verdict_classify(&t, w);
+    if (plain.v == VERDICT_EXACT || w->caught || w->returned <= 0 || w->n <= 0)
+        return plain;
+    int skip = tolerated_frames(o, w->pcs, w->n);
+    if (!skip)
+        return plain;
+    /* the same truth with the tolerated frames in it */
+    t.n = 0;
+    for (int i = 0; i <= skip; i++)
+        truth_push(&t, w->pcs[i], 0);
+    push_shadow(o, &t);
+    verdict_result alt = verdict_classify(&t, w);
+    return verdict_better(alt.v, plain.v) ? alt : plain;
 }

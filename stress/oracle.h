@@ -1,17 +1,27 @@
 /*
- * oracle.h — the walk oracle: a walk against the shadow stack.
+ * oracle.h — the stress engine's walk oracle: a walk against the shadow
+ * stack, classified by verdict.h.
  *
  * The ground truth of a walk that starts at pc on a thread whose shadow
  * holds frames f[0..d) is [pc, f[d-1].ra, ..., f[0].ra]: the walk must
  * start with it; what it finds beyond the program's root is not judged.
+ * A frame whose slot holds the barrier trampoline is marked patched (a
+ * live walker meets the trampoline there: verdict.h's "stopped").
  *
- * The one tolerance, where the truth itself is ambiguous: a shape records
- * itself only once its body starts and forgets itself before its epilogue,
- * so in a prologue or an epilogue (or in a helper called from a body, such
- * as the foreign call's entry) the real stack holds one callee the shadow
- * does not. Whether a walker reports that callee's return address depends
- * on where in the prologue it stopped, so both are accepted: the walk may
- * carry, between pc and the shadow's frames, exactly
+ * Where the shadow is exact about one more frame: at a shape's first
+ * instruction (just called, not yet recorded) and at its ret (already
+ * forgotten), the return address is the word at the stack pointer, so the
+ * truth is [pc, *sp, f[d-1].ra, ...] and nothing else: a walk that skips
+ * that caller is wrong.
+ *
+ * The one tolerance (verdict.h's third), where the truth itself is
+ * ambiguous: a shape records itself only once its body starts and forgets
+ * itself before its epilogue, so inside a prologue or an epilogue (or in a
+ * helper called from a body, such as the foreign call's entry) the real
+ * stack holds one callee the shadow does not, and the shadow cannot say
+ * whether the PC is in that callee or in the top recorded frame's own
+ * code. Both are accepted: the walk may carry, between pc and the shadow's
+ * frames, exactly
  *   - nothing, or
  *   - a return address just after a call instruction in the topmost
  *     recorded frame's function (the callee being entered or left), or
@@ -24,28 +34,30 @@
  *   - when pc is in the signal return trampoline itself (the handler has
  *     returned, the kernel has not yet restored the interrupted context),
  *     that trap instruction or the one after it.
- * Nothing else: any other difference is a wrong walk.
+ * The walk is judged against whichever reading is better for it. Any other
+ * difference is lost frames or a wrong walk.
  */
 #ifndef STRESS_ORACLE_H
 #define STRESS_ORACLE_H
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "barrier.h"
 #include "shadow.h"
+#include "verdict.h"
 
-typedef enum verdict {
-    VERDICT_EXACT,     /* the truth (within the tolerance) */
-    VERDICT_DECLINED,  /* no frames: the walker said it could not */
-    VERDICT_TRUNCATED, /* a true prefix that stops before the root */
-    VERDICT_WRONG      /* a frame that is not the thread's */
-} verdict;
+typedef struct oracle_sample {
+    const shadow *s;
+    uintptr_t pc, sp;         /* where the walk started */
+    uintptr_t signal_return;  /* the kernel's signal return trampoline, or 0 */
+    const barrier_table *barriers; /* the thread's: patched slots read as originals */
+    /* whether the word at addr may be read (the thread's stacks); NULL: none */
+    bool (*readable)(const void *ctx, uintptr_t addr);
+    const void *ctx;
+} oracle_sample;
 
-typedef struct oracle_result {
-    verdict v;
-    int at;        /* WRONG: index into the walk of the first bad frame */
-    int extra;     /* frames accepted by the tolerance */
-} oracle_result;
-
-oracle_result oracle_check(const shadow *s, uintptr_t pc, const uintptr_t *pcs, int n,
-                           uintptr_t signal_return);
-const char *verdict_name(verdict v);
+verdict_result oracle_check(const oracle_sample *o, const walk_record *w);
+/* The truth the shadow gives (without the exact extra frame or the
+ * tolerance): for reports. */
+void oracle_truth(const oracle_sample *o, walk_truth *t);
 #endif

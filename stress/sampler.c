@@ -64,32 +64,33 @@ static void describe_frames(fmtbuf *b, const uintptr_t *pcs, int n)
         fmt_str(b, " ...");
 }
 
-static void report_wrong(const mutator *m, bool foreign, bool remote, oracle_result r,
-                         const uintptr_t *pcs, int n, uintptr_t pc, const stack_view *v)
+static void report_wrong(const mutator *m, bool foreign, bool remote, verdict_result r,
+                         const uintptr_t *pcs, int n, const oracle_sample *o, const stack_view *v)
 {
     char msg[160], detail[640];
     fmtbuf b;
     fmt_init(&b, msg, sizeof msg);
     fmt_str(&b, "walker ");
     fmt_str(&b, cfg->walker->name);
-    fmt_str(&b, v->missed ? " met a barrier its table copy did not have (missed barrier)"
-                          : " returned frames that are not the thread's");
+    if (v->missed)
+        fmt_str(&b, " met a barrier its table copy did not have (missed barrier)");
+    else if (r.v == VERDICT_LOST)
+        fmt_str(&b, r.at == 0 ? " lost frames (never reached the interrupted frame)"
+                              : " lost frames (stopped where unwind information exists)");
+    else
+        fmt_str(&b, " returned frames that are not the thread's");
     fmt_str(&b, foreign ? ", walking a parked thread" : ", walking a running thread");
     fmt_str(&b, remote ? " (remote)" : " (same-thread)");
 
-    const shadow *s = &m->shadow;
-    uintptr_t truth[WALK_MAX];
-    int t = 0;
-    truth[t++] = pc;
-    for (unsigned k = s->depth; k-- > 0 && t < WALK_MAX;)
-        truth[t++] = s->f[k].ra;
+    walk_truth t;
+    oracle_truth(o, &t);
     fmt_init(&b, detail, sizeof detail);
     fmt_str(&b, "thread ");
     fmt_u(&b, m->index);
     fmt_str(&b, ", frame ");
     fmt_u(&b, (uint64_t)r.at);
-    fmt_str(&b, " differs; truth:");
-    describe_frames(&b, truth, t);
+    fmt_str(&b, r.v == VERDICT_LOST ? " is missing; truth:" : " differs; truth:");
+    describe_frames(&b, t.pc, (int)t.n);
     fmt_str(&b, "; walk:");
     describe_frames(&b, pcs, n);
     if (v->missed) {
@@ -150,7 +151,7 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
     stress_counts *c = &m->counts;
     count(&c->samples, 1);
     if (m->transition) {
-        count(&c->declined, 1);
+        count(&c->skipped, 1); /* a longjmp in flight: the shadow has cut what the stack holds */
         return;
     }
     unsigned state = atomic_load_explicit(&m->state, memory_order_acquire);
@@ -161,7 +162,7 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
         if (!cfg->unlocked) {
             if (!barrier_trylock(&m->barriers)) {
                 count(&c->lock_busy, 1);
-                count(&c->declined, 1);
+                count(&c->skipped, 1);
                 return;
             }
             locked = true;
@@ -174,11 +175,11 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
          * thread's next interceptor, with the context of the moment the
          * signal came: a running thread has moved on since. Parked threads
          * are walked from the context they saved, which is still theirs. */
-        count(&c->declined, 1);
+        count(&c->skipped, 1);
         return;
 #endif
         if (from.pc >= barrier_text_lo() && from.pc < barrier_text_hi()) {
-            count(&c->declined, 1); /* between a return and its original return address */
+            count(&c->skipped, 1); /* between a return and its original return address */
             return;
         }
     }
@@ -186,7 +187,7 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
     stack_view v;
     view_init(&w, &v, m, &from, uc);
     uintptr_t pcs[WALK_MAX];
-    int n = 0;
+    int n = 0, caught = 0;
     walk_guard *g = guard_self();
     if (g) {
         g->walker = cfg->walker->name;
@@ -197,41 +198,42 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
             guard_disarm(g);
         } else {
             guard_disarm(g);
-            if (locked)
-                barrier_unlock(&m->barriers);
-            count(&c->faults, 1);
-            report_caught(m, g, &from, foreign, remote);
-            return;
+            caught = g->sig;
         }
     } else {
         n = cfg->walker->walk(&w, pcs, WALK_MAX);
     }
-    if (n > 0 && (cfg->walker->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT))) {
-        n = view_adapt(&v, pcs, n, from.pc);
-        if (n == 0) {
-            count(&c->truncated, 1); /* it never reached the thread's frames */
-            if (locked)
-                barrier_unlock(&m->barriers);
-            return;
-        }
-    }
-    oracle_result r = oracle_check(&m->shadow, from.pc, pcs, n, w.signal_return);
+    walk_record rec = {pcs, caught ? 0 : n, caught ? 0 : n, caught, cfg->walker->flags};
+    if (rec.n > 0 && (cfg->walker->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
+        rec.n = view_adapt(&v, pcs, n, &from, cfg->walker->flags);
+    oracle_sample o = {&m->shadow, from.pc,        from.sp, w.signal_return,
+                       &m->barriers, view_readable, &v};
+    verdict_result r = oracle_check(&o, &rec);
     if (locked)
         barrier_unlock(&m->barriers);
     switch (r.v) {
     case VERDICT_EXACT:
         count(&c->exact, 1);
-        count(&c->frames, (unsigned long)n);
+        count(&c->frames, (unsigned long)rec.n);
         break;
     case VERDICT_DECLINED:
         count(&c->declined, 1);
         break;
-    case VERDICT_TRUNCATED:
-        count(&c->truncated, 1);
+    case VERDICT_STOPPED:
+        count(&c->stopped, 1);
+        break;
+    case VERDICT_LOST:
+        count(&c->lost, 1);
+        report_wrong(m, foreign, remote, r, pcs, rec.n, &o, &v);
         break;
     case VERDICT_WRONG:
         count(&c->wrong, 1);
-        report_wrong(m, foreign, remote, r, pcs, n, from.pc, &v);
+        report_wrong(m, foreign, remote, r, pcs, rec.n, &o, &v);
+        break;
+    case VERDICT_FAULT:
+    case VERDICT_COUNT:
+        count(&c->faults, 1);
+        report_caught(m, g, &from, foreign, remote);
         break;
     }
 }

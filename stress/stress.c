@@ -71,8 +71,10 @@ void stress_collect(stress_stats *st)
         st->samples += atomic_load(&c->samples);
         st->exact += atomic_load(&c->exact);
         st->declined += atomic_load(&c->declined);
+        st->stopped += atomic_load(&c->stopped);
+        st->lost += atomic_load(&c->lost);
         st->wrong += atomic_load(&c->wrong);
-        st->truncated += atomic_load(&c->truncated);
+        st->skipped += atomic_load(&c->skipped);
         st->faults += atomic_load(&c->faults);
         st->running += atomic_load(&c->running);
         st->foreign += atomic_load(&c->foreign);
@@ -121,10 +123,11 @@ static void progress(const stress_stats *st, double elapsed, bool tty)
 {
     double rate = elapsed > 0 ? (double)st->exact / elapsed : 0;
     fprintf(stderr, "%sstress %s: %.0f/%.0f s  samples %llu  validated %llu (%.0f/s)  declined %llu"
-                    "  wrong %llu  findings %u%s",
+                    "  lost %llu  wrong %llu  findings %u%s",
             tty ? "\r" : "", running_cfg->walker->name, elapsed, running_cfg->seconds,
             (unsigned long long)st->samples, (unsigned long long)st->exact, rate,
-            (unsigned long long)st->declined, (unsigned long long)st->wrong, st->findings,
+            (unsigned long long)st->declined, (unsigned long long)st->lost,
+            (unsigned long long)st->wrong, st->findings,
             tty ? "  " : "\n");
 }
 

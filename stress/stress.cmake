@@ -9,7 +9,7 @@
 # be a frame, or code outside the shapes' section.
 add_library(stackrace_native STATIC
   stress/barrier.c stress/barrier_x86_64.S stress/bench.c stress/findings.c stress/guard.c stress/mutator.c
-  stress/oracle.c stress/sampler.c stress/scanner.c stress/shapes.c stress/shapes_fp.c
+  stress/oracle.c stress/verdict.c stress/sampler.c stress/scanner.c stress/shapes.c stress/shapes_fp.c
   stress/shapes_nofp.c stress/stress.c stress/sweep.c stress/view.c
   targets/walkers/dl.c targets/walkers/fp.c targets/walkers/glibc.c targets/walkers/libgcc.c
   targets/walkers/libunwind.c targets/walkers/llvm.c targets/walkers/walkers.c)
@@ -37,10 +37,11 @@ set_source_files_properties(stress/shapes_nofp.c PROPERTIES
 # Code a shape's body calls: mutator_foreign saves its caller's context from
 # its own frame, and calls nothing before it has published FOREIGN (a
 # coverage callback there would be a second frame the shadow does not know);
-# the trap handler calls shape_of_pc. Both keep frame pointers, or the
-# frame-pointer walker, which is promised stacks of frame-pointer code, would
-# meet a frame that uses rbp for something else.
-set_source_files_properties(stress/mutator.c stress/shapes.c PROPERTIES
+# the trap handler calls shape_of_pc; the barrier trampoline calls
+# barrier_pop. All keep frame pointers, or the frame-pointer walker, which is
+# promised stacks of frame-pointer code, would meet a frame that uses rbp for
+# something else (or none: barrier_pop's caller skipped).
+set_source_files_properties(stress/mutator.c stress/shapes.c stress/barrier.c PROPERTIES
   COMPILE_OPTIONS "-fno-omit-frame-pointer;${_no_coverage}")
 
 # The async-signal-safety check interposes malloc and friends in the

@@ -49,7 +49,8 @@ typedef struct stress_config {
 } stress_config;
 
 typedef struct stress_stats {
-    uint64_t samples, exact, declined, wrong, truncated, faults;
+    uint64_t samples, exact, declined, stopped, lost, wrong, faults; /* verdict.h */
+    uint64_t skipped; /* samples the sampler did not walk (its protocol, not the walker) */
     uint64_t running, foreign, lock_busy, frames, throttled;
     uint64_t calls, foreign_calls, traps, longjmps;
     uint64_t cycles, installed, removed;

@@ -41,24 +41,26 @@
 #include "guard.h"
 #include "sanitizer.h"
 #include "mutator.h"
+#include "oracle.h"
 #include "shapes.h"
 #include "stress.h"
 #include "view.h"
 
-enum { TRUTH_MAX = SHADOW_MAX + 8, WALK_MAX = SHADOW_MAX + 32 };
+enum { WALK_MAX = SHADOW_MAX + 32 };
 
 /* The page the two processes share. */
 typedef struct sweep_page {
     /* the child, once, before the program */
     uintptr_t alt_lo, alt_hi;
-    /* the parent, before each sample: the truth, innermost first; a signal
-     * frame's entry (the interrupted PC) may also read as the PC after the
-     * trap, where the handler resumes */
+    /* the parent, before each sample: the truth's return addresses,
+     * innermost first, and the slots they were read from (0: a signal
+     * frame's entry, the interrupted PC, which may also read as the PC
+     * after the trap, where the handler resumes) */
     unsigned truth_n;
     uintptr_t truth[TRUTH_MAX];
-    uint8_t truth_signal[TRUTH_MAX];
+    uintptr_t truth_slot[TRUTH_MAX];
     /* the child, after each sample */
-    int verdict, at, caught, shape;
+    int verdict, at, caught, shape, returned;
     unsigned findings;          /* its findings so far (async-signal safety, faults) */
     char first_finding[200];    /* the first one, told */
     unsigned shadow_depth;
@@ -91,21 +93,63 @@ static sweep_page *page;
 static const sweep_config *child_cfg;
 static mutator child_m;
 
-static oracle_result judge(const uintptr_t *pcs, int n, uintptr_t pc)
+/* The tracer's truth, as the classifier takes it: the interrupted pc, then
+ * the return addresses, each marked patched when its slot holds the
+ * trampoline now (the child reads its own stack). */
+static void page_truth(const sweep_page *p, uintptr_t pc, walk_truth *t)
 {
-    if (n <= 0)
-        return (oracle_result){VERDICT_DECLINED, -1, 0};
-    if (pcs[0] != pc)
-        return (oracle_result){VERDICT_WRONG, 0, 0};
-    for (unsigned k = 0; k < page->truth_n; k++) {
-        int i = 1 + (int)k;
-        if (i >= n)
-            return (oracle_result){VERDICT_TRUNCATED, i, 0};
-        uintptr_t t = page->truth[k];
-        if (pcs[i] != t && !(page->truth_signal[k] && pcs[i] == t + 2))
-            return (oracle_result){VERDICT_WRONG, i, 0};
+    t->n = 0;
+    truth_push(t, pc, 0);
+    for (unsigned k = 0; k < p->truth_n; k++) {
+        uintptr_t slot = p->truth_slot[k];
+        unsigned flags = !slot ? TRUTH_SIGNAL
+                         : *(const volatile uintptr_t *)slot == barrier_pc() ? TRUTH_PATCHED
+                                                                              : 0;
+        truth_push(t, p->truth[k], flags);
     }
-    return (oracle_result){VERDICT_EXACT, -1, 0};
+}
+
+/* The walk against the tracer's truth; while a longjmp is in flight, also
+ * against the stack after the jump (verdict.h's second tolerance: the
+ * child's shadow already holds it), and the better of the two. */
+static verdict_result judge(const walk_record *rec, const sr_stack_walk *w, const stack_view *v)
+{
+    walk_truth t;
+    page_truth(page, w->pc, &t);
+    verdict_result r = verdict_classify(&t, rec);
+    if (r.v != VERDICT_EXACT && child_m.transition) {
+        oracle_sample o = {&child_m.shadow, w->pc, w->sp, w->signal_return,
+                           &child_m.barriers, view_readable, v};
+        verdict_result after = oracle_check(&o, rec);
+        if (verdict_better(after.v, r.v))
+            r = after;
+    }
+    return r;
+}
+
+/* A caught walk is a finding, as in stress (sampler.c tells it the same way). */
+static void report_caught_walk(const walk_guard *g, const sr_stack_walk *w)
+{
+    char msg[160], detail[320], where[64];
+    fmtbuf b;
+    fmt_init(&b, msg, sizeof msg);
+    fmt_str(&b, "walker ");
+    fmt_str(&b, child_cfg->walker->name);
+    fmt_str(&b, g->sig == GUARD_WATCHDOG ? " did not finish a walk in time (stopped by the watchdog)"
+                : g->sig == SIGBUS      ? " faulted (SIGBUS) during a walk; caught, the sweep goes on"
+                                        : " faulted (SIGSEGV) during a walk; caught, the sweep goes on");
+    fmt_init(&b, detail, sizeof detail);
+    fmt_str(&b, "at ");
+    guard_describe_pc(where, sizeof where, g->fault_pc);
+    fmt_str(&b, where);
+    if (g->sig != GUARD_WATCHDOG) {
+        fmt_str(&b, ", fault address ");
+        fmt_hex(&b, g->fault_addr);
+    }
+    fmt_str(&b, "; walking from ");
+    sweep_describe_pc(where, sizeof where, w->pc);
+    fmt_str(&b, where);
+    findings_add(g->sig == GUARD_WATCHDOG ? "watchdog" : "walker-fault", msg, detail);
 }
 
 static void child_sample(int sig, siginfo_t *info, void *ucv)
@@ -130,16 +174,17 @@ static void child_sample(int sig, siginfo_t *info, void *ucv)
     } else {
         guard_disarm(g);
         page->caught = g->sig;
+        report_caught_walk(g, &w);
         n = 0;
     }
-    if (n > 0 && (child_cfg->walker->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
-        n = view_adapt(&v, pcs, n, w.pc);
-    oracle_result r = page->caught ? (oracle_result){VERDICT_DECLINED, -1, 0}
-                                   : judge(pcs, n, w.pc);
-    if (!page->caught && n == 0 && (child_cfg->walker->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
-        r.v = VERDICT_TRUNCATED; /* it never reached the interrupted frame */
+    unsigned flags = child_cfg->walker->flags;
+    walk_record rec = {pcs, n, n, page->caught, flags};
+    if (n > 0 && (flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
+        rec.n = view_adapt(&v, pcs, n, &at, flags);
+    verdict_result r = judge(&rec, &w, &v);
     page->verdict = r.v;
     page->at = r.at;
+    page->returned = n;
     page->shape = shape_of_pc(w.pc);
     page->shadow_depth = m->shadow.depth;
     page->findings = findings_total();
@@ -151,8 +196,8 @@ static void child_sample(int sig, siginfo_t *info, void *ucv)
         fmt_str(&b, ": ");
         fmt_str(&b, f->message);
     }
-    page->walk_n = n;
-    for (int i = 0; i < n && i < 24; i++)
+    page->walk_n = rec.n;
+    for (int i = 0; i < rec.n && i < 24; i++)
         page->walk[i] = pcs[i];
 }
 
@@ -334,8 +379,9 @@ static int sample_here(tracer *t, sweep_page *p, const struct user_regs_struct *
 {
     p->truth_n = t->n;
     for (unsigned k = 0; k < t->n; k++) {
-        p->truth[k] = t->f[t->n - 1 - k].ra;
-        p->truth_signal[k] = t->f[t->n - 1 - k].signal;
+        const frame *f = &t->f[t->n - 1 - k];
+        p->truth[k] = f->ra;
+        p->truth_slot[k] = f->signal ? 0 : f->slot;
     }
     /* queued, not injected: a stop that is not a signal-delivery stop (the
      * kernel's notice that a handler was entered while stepping) ignores an
@@ -371,15 +417,35 @@ static int sample_wait(tracer *t, const struct user_regs_struct *at)
     }
 }
 
+static void tell_error(tracer *t, const sweep_page *p, uintptr_t pc, unsigned region,
+                       unsigned v)
+{
+    char *told = t->r->first_wrong[region];
+    char where[64];
+    sweep_describe_pc(where, sizeof where, pc);
+    int len = snprintf(told, 512, "%s at %s (%s), frame %d %s; truth:", verdict_name((verdict)v),
+                       where, sweep_region_name(region), p->at,
+                       v == VERDICT_LOST ? "is missing" : "differs");
+    for (unsigned k = 0; k < p->truth_n && k < 12 && len < 400; k++) {
+        sweep_describe_pc(where, sizeof where, p->truth[k]);
+        len += snprintf(told + len, 512 - (size_t)len, " %s", where);
+    }
+    len += snprintf(told + len, 512 - (size_t)len, "; walk:");
+    for (int k = 1; k < p->walk_n && k < 13 && len < 480; k++) {
+        sweep_describe_pc(where, sizeof where, p->walk[k]);
+        len += snprintf(told + len, 512 - (size_t)len, " %s", where);
+    }
+}
+
 static void file_verdict(tracer *t, const sweep_page *p, uintptr_t pc)
 {
     sweep_result *r = t->r;
     unsigned region = region_update(t, p, pc);
-    unsigned v = (unsigned)p->verdict & 3;
+    unsigned v = (unsigned)p->verdict < VERDICT_COUNT ? (unsigned)p->verdict : VERDICT_WRONG;
     r->region[region].n[v]++;
     r->total.n[v]++;
     r->instructions++;
-    if (p->caught)
+    if (v == VERDICT_FAULT)
         r->faults++;
     r->findings = p->findings;
     if (p->first_finding[0] && !r->first_finding[0])
@@ -389,25 +455,8 @@ static void file_verdict(tracer *t, const sweep_page *p, uintptr_t pc)
         e->region = (uint8_t)region;
         e->c.n[v]++;
     }
-    char *told = r->first_wrong[region];
-    if (v == VERDICT_WRONG && !told[0]) {
-        char where[64];
-        sweep_describe_pc(where, sizeof where, pc);
-        int len = snprintf(told, 512,
-                           "at %s (%s), frame %d differs; truth:", where,
-                           sweep_region_name(region), p->at);
-        for (unsigned k = 0; k < p->truth_n && k < 12 && len < 400; k++) {
-            sweep_describe_pc(where, sizeof where, p->truth[k]);
-            len += snprintf(told + len, 512 - (size_t)len, " %s",
-                            where);
-        }
-        len += snprintf(told + len, 512 - (size_t)len, "; walk:");
-        for (int k = 1; k < p->walk_n && k < 13 && len < 480; k++) {
-            sweep_describe_pc(where, sizeof where, p->walk[k]);
-            len += snprintf(told + len, 512 - (size_t)len, " %s",
-                            where);
-        }
-    }
+    if (verdict_is_wrong((verdict)v) && !r->first_wrong[region][0])
+        tell_error(t, p, pc, region, v);
 }
 
 /* Steps the program to its end (the child's last SIGSTOP). */

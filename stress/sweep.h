@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "oracle.h"
+#include "verdict.h"
 #include "stackrace/native.h"
 
 enum sweep_region {
@@ -52,7 +52,7 @@ typedef struct sweep_config {
 } sweep_config;
 
 typedef struct sweep_counts {
-    uint64_t n[4]; /* by verdict (oracle.h): exact, declined, truncated, wrong */
+    uint64_t n[VERDICT_COUNT]; /* by verdict (verdict.h) */
 } sweep_counts;
 
 enum { SWEEP_PC_TABLE = 1u << 16 };
@@ -66,13 +66,14 @@ typedef struct sweep_pc {
 typedef struct sweep_result {
     sweep_counts region[REGION_COUNT];
     sweep_counts total;
-    uint64_t instructions, faults;
-    unsigned findings;        /* the child's findings (async-signal safety, faults) */
+    uint64_t instructions, faults; /* faults: samples whose walk was caught (verdict fault) */
+    unsigned findings;        /* the child's findings, every occurrence (async-signal
+                               * safety, faults: each caught walk is one) */
     char first_finding[200];  /* the first, told */
     double seconds;
     sweep_pc *pcs; /* a hash table of SWEEP_PC_TABLE slots; pc 0: empty (sweep_free) */
     unsigned npcs;
-    char first_wrong[REGION_COUNT][512]; /* each region's first wrong walk, told */
+    char first_wrong[REGION_COUNT][512]; /* each region's first lost or wrong walk, told */
 } sweep_result;
 
 /* Runs the sweep. 0 when it ran to the end; else 2 after a one-line error. */

@@ -54,21 +54,61 @@ void view_init(sr_stack_walk *w, stack_view *v, const mutator *m, const saved_ct
     w->view = v;
 }
 
+bool view_readable(const void *view, uintptr_t addr)
+{
+    const stack_view *v = view;
+    return addr % sizeof(uintptr_t) == 0 && mutator_owns(v->m, addr, sizeof(uintptr_t));
+}
+
+/* Whether entry e is still a barrier of a frame on the stack: its slot holds
+ * the trampoline (the thread removing its own barriers restores slot by
+ * slot) and the frame has not returned through it (a thread in the
+ * trampoline, before barrier_pop, is past the slot of the entry it pops). */
+static bool entry_live(const stack_view *v, const barrier_entry *e, uintptr_t sp)
+{
+    const mutator *m = v->m;
+    if (!mutator_owns(m, e->slot, sizeof(uintptr_t)) ||
+        *(const volatile uintptr_t *)e->slot != barrier_pc())
+        return false;
+    bool slot_alt = e->slot >= m->alt_lo && e->slot < m->alt_hi;
+    bool sp_alt = sp >= m->alt_lo && sp < m->alt_hi;
+    return slot_alt != sp_alt || e->slot >= sp;
+}
+
 /* A live or context walker's frames: from the walk's starting pc on (a live
- * walker begins in the handler; a context walker of a parked thread begins
- * in the system call), with trampoline PCs replaced by the originals the
- * table keeps, in order, as Go's gentraceback did with gp.stkbar. A walk
- * that never reaches the starting pc keeps nothing (truncated). */
-int view_adapt(const stack_view *v, uintptr_t *pcs, int n, uintptr_t pc)
+ * walker begins in the handler, whose own frame returns to the signal
+ * return trampoline, which may also be the pc the thread was interrupted
+ * at: the search starts after it; a context walker of a parked thread
+ * begins in the system call). Trampoline PCs are replaced by the originals
+ * of the barriers still live, innermost first: the i-th trampoline the
+ * walker met is the i-th patched slot above the stack pointer, which is
+ * what a walker that returns one trampoline address per patched slot met,
+ * wherever the thread is in the trampoline or in its own barrier removal
+ * (Go's gentraceback translated by position in gp.stkbar, which is right
+ * only when no return is half done). */
+int view_adapt(const stack_view *v, uintptr_t *pcs, int n, const saved_ctx *from,
+               unsigned walker_flags)
 {
     int k = 0;
-    while (k < n && pcs[k] != pc)
+    uintptr_t sr = shapes_signal_return();
+    if ((walker_flags & SR_WALKER_LIVE) && sr) {
+        while (k < n && pcs[k] != sr)
+            k++;
+        k = k < n ? k + 1 : 0; /* no handler frame found: search from the start */
+    }
+    while (k < n && pcs[k] != from->pc)
         k++;
     n -= k;
     memmove(pcs, pcs + k, (size_t)n * sizeof *pcs);
+    const barrier_table *t = &v->m->barriers;
     unsigned next = v->pos;
-    for (int i = 1; i < n; i++)
-        if (pcs[i] == barrier_pc() && next < v->n)
-            pcs[i] = v->m->barriers.e[next++].orig;
+    for (int i = 1; i < n; i++) {
+        if (pcs[i] != barrier_pc())
+            continue;
+        while (next < v->n && !entry_live(v, &t->e[next], from->sp))
+            next++;
+        if (next < v->n)
+            pcs[i] = t->e[next++].orig;
+    }
     return n;
 }

@@ -28,8 +28,11 @@ void view_init(sr_stack_walk *w, stack_view *v, const mutator *m, const saved_ct
                const void *uc);
 /* The pc, sp and fp of a signal's ucontext_t. */
 saved_ctx view_context_of(const void *uc);
-/* A live or context walker's frames, made comparable: keeps them from the
- * walk's starting pc on and translates trampoline PCs (view.c). Returns the
- * number kept (0: the walk never reached pc). */
-int view_adapt(const stack_view *v, uintptr_t *pcs, int n, uintptr_t pc);
+/* A live or context walker's frames, made comparable (view.c): keeps them
+ * from the walk's starting pc on and translates trampoline PCs by slot.
+ * Returns the number kept (0: the walk never reached pc). */
+int view_adapt(const stack_view *v, uintptr_t *pcs, int n, const saved_ctx *from,
+               unsigned walker_flags);
+/* Whether the word at addr is in the walked thread's stacks (for the oracle). */
+bool view_readable(const void *view, uintptr_t addr);
 #endif

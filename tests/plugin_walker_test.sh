@@ -25,11 +25,22 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]>0
     fail "user-skip caught"
 echo "ok - a user walker that drops a frame is caught"
 
+# the naive frame-pointer walker skips the caller at a function's first
+# instruction and at its ret: stress sees it there, as the sweep does below
+run 1 --plugin "$GOOD" stress --walker user-naive-fp --threads 2 --seconds 3 --json
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]>0 and any("user-naive-fp returned frames" in f["message"] for f in r["finding_list"]), r' "$OUT" ||
+    fail "user-naive-fp caught by stress"
+echo "ok - stress catches the naive frame-pointer walker at entries and rets"
+
 if [[ $SANITIZE != *thread* ]]; then # no sweep under ThreadSanitizer
     run 0 --plugin "$GOOD" sweep --walker user-fp --calls 20 --json
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); b=r["regions"]["body"]; assert r["walker"]=="user-fp" and b["exact"] > 0.99*sum(b.values()), r' "$OUT" ||
         fail "sweep of user-fp: exact in bodies"
     echo "ok - sweep takes a plug-in's walker (exact in bodies)"
+    run 0 --plugin "$GOOD" sweep --walker user-naive-fp --calls 20 --json
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); p=r["regions"]["prologue"]; b=r["regions"]["body"]; assert p["wrong"] > 0 and b["exact"] > 0.99*sum(b.values()), r' "$OUT" ||
+        fail "sweep of user-naive-fp: wrong in prologues"
+    echo "ok - sweep catches the naive frame-pointer walker in prologues, as stress does"
 fi
 
 run 2 --plugin "$BAD" walkers

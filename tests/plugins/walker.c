@@ -1,18 +1,36 @@
 /*
  * walker.c — a user's walkers as a plug-in (<stackrace/native.h>): a
- * correct frame-pointer walk through the engine's view, and one that drops
- * the caller of the interrupted frame, as a walker that misreads a frame
- * would. tests/plugin_walker_test.sh checks the first is clean and the
- * second caught. BAD_ABI builds one the loader must refuse.
+ * correct frame-pointer walk through the engine's view; the same walk
+ * without its look at the interrupted instruction (it skips the caller at a
+ * function's first instruction and at a ret, where rbp is the caller's);
+ * and one that drops the caller of the interrupted frame everywhere, as a
+ * walker that misreads a frame would. tests/plugin_walker_test.sh checks
+ * the first is clean, the other two caught, the naive one by stress and
+ * sweep alike. BAD_ABI builds one the loader must refuse.
  */
 #include <stackrace/native.h>
 
-static int walk(const sr_stack_walk *w, uintptr_t *pcs, int max, int drop)
+/* Where the return address is when rbp is not yet (or no longer) the
+ * interrupted frame's: an offset from sp, or -1. */
+static int edge_ra_offset(uintptr_t pc)
+{
+    const unsigned char *op = (const unsigned char *)pc;
+    if (op[0] == 0x55 || op[0] == 0xc3) /* push %rbp; ret */
+        return 0;
+    return op[0] == 0x48 && op[1] == 0x89 && op[2] == 0xe5 ? 8 : -1; /* mov %rsp,%rbp */
+}
+
+static int walk(const sr_stack_walk *w, uintptr_t *pcs, int max, int drop, int look)
 {
     int n = 0;
     pcs[n++] = w->pc;
     uintptr_t fp = w->fp, next, ra;
-    int depth = 0;
+    int depth = 0, edge = look ? edge_ra_offset(w->pc) : -1;
+    if (edge >= 0 && w->read(w, w->sp + (uintptr_t)edge, &ra) && ra) {
+        if (ra == w->signal_return)
+            return 0;
+        pcs[n++] = ra;
+    }
     while (n < max && w->read(w, fp, &next) && w->read(w, fp + 8, &ra) && ra) {
         if (depth++ != drop)
             pcs[n++] = ra;
@@ -25,11 +43,14 @@ static int walk(const sr_stack_walk *w, uintptr_t *pcs, int max, int drop)
     return n;
 }
 
-static int good_walk(const sr_stack_walk *w, uintptr_t *pcs, int max) { return walk(w, pcs, max, -1); }
-static int skip_walk(const sr_stack_walk *w, uintptr_t *pcs, int max) { return walk(w, pcs, max, 0); }
+static int good_walk(const sr_stack_walk *w, uintptr_t *pcs, int max) { return walk(w, pcs, max, -1, 1); }
+static int naive_walk(const sr_stack_walk *w, uintptr_t *pcs, int max) { return walk(w, pcs, max, -1, 0); }
+static int skip_walk(const sr_stack_walk *w, uintptr_t *pcs, int max) { return walk(w, pcs, max, 0, 1); }
 
 static const sr_walker user_fp = {"user-fp", "a user's frame-pointer walker",
                                   SR_WALKER_NEEDS_FP, NULL, good_walk};
+static const sr_walker user_naive = {"user-naive-fp", "a frame-pointer walker that never looks at pc",
+                                     SR_WALKER_NEEDS_FP, NULL, naive_walk};
 static const sr_walker user_skip = {"user-skip", "drops the caller's frame",
                                     SR_WALKER_NEEDS_FP, NULL, skip_walk};
 
@@ -37,4 +58,4 @@ static const sr_walker user_skip = {"user-skip", "drops the caller's frame",
 #undef SR_WALKER_ABI
 #define SR_WALKER_ABI 99
 #endif
-SR_WALKER_PLUGIN("user-walkers", &user_fp, &user_skip)
+SR_WALKER_PLUGIN("user-walkers", &user_fp, &user_naive, &user_skip)

@@ -1,0 +1,121 @@
+/*
+ * verdict.h — what a walk is, compared with the truth: one classifier for
+ * every walker and both native engines (stress, sweep).
+ *
+ * The truth of a sample is the interrupted PC and the return addresses of
+ * the frames above it, innermost first: t->pc[0..n). stress takes it from
+ * the shadow stack (oracle.h), sweep from what its tracer saw. The walk is
+ * what the walker returned, made comparable (view_adapt for live and
+ * context walkers: from the interrupted PC on, trampoline PCs translated).
+ * The same walk against the same truth gets the same class in both engines
+ * and for every walker, ours included. The classes, and whose they are:
+ *
+ *   exact     the walk is the truth (frames beyond the program's root are
+ *             not judged).
+ *   declined  the walker returned no frames, by its own return code: it
+ *             said it could not walk reliably. The walker's; harmless and
+ *             counted, so a walker that always declines cannot pass unseen.
+ *   stopped   a true prefix that ends at a frame without unwind
+ *             information: the last frame is in the rewriter's trampoline
+ *             (hand-written code with no CFI: verdict_no_unwind_info), or,
+ *             for a walker that reads the stack itself (live, context), the
+ *             next return address it would read is the trampoline (a patched
+ *             slot) or the last one it read was. Harmless, and provably so:
+ *             no unwind information exists there to go on with; named as such.
+ *   lost      a true prefix that ends where unwind information exists, or a
+ *             live or context walk that never reached the interrupted frame:
+ *             the walker lost frames it could have had. The walker's; counts
+ *             as wrong.
+ *   wrong     a frame that is not the thread's at that depth (made up,
+ *             skipped, a trampoline it could not translate). The walker's.
+ *   fault     the walker faulted or did not finish (caught by the guard).
+ *             The walker's; a finding.
+ *
+ * Samples the sampler itself does not walk (its protocol: a busy barrier
+ * lock, a thread between a return and its original return address, a
+ * longjmp in flight whose truth the shadow has already cut) are not walks:
+ * stress counts them as skipped, the rig's, apart from all of the above.
+ *
+ * The tolerances, all of them, each where the truth itself has two answers:
+ *  1. A signal frame's entry (TRUTH_SIGNAL) may read as the trap instruction
+ *     or the one after it: the trap handler steps over the 2-byte ud2 by
+ *     rewriting the saved PC before it returns, so both are the interrupted
+ *     PC at some point of the handler's life.
+ *  2. A longjmp in flight (sweep.c): glibc's __longjmp describes, in its
+ *     CFI, the setjmp target before the registers are restored (on purpose:
+ *     the frames it abandons are dead), so a walk of the stack after the
+ *     jump is the thread's as much as a walk of the stack before it.
+ *  3. stress only (oracle.h): in a prologue or an epilogue the shadow is
+ *     one frame behind the real stack; never at a function's first
+ *     instruction or at its ret, where the stack pointer says exactly where
+ *     the return address is.
+ */
+#ifndef STRESS_VERDICT_H
+#define STRESS_VERDICT_H
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum verdict {
+    VERDICT_EXACT,
+    VERDICT_DECLINED,
+    VERDICT_STOPPED,
+    VERDICT_LOST,
+    VERDICT_WRONG,
+    VERDICT_FAULT,
+    VERDICT_COUNT
+} verdict;
+
+/* "exact", "declined", "stopped", "lost", "wrong", "fault" */
+const char *verdict_name(verdict v);
+/* Whether the class is the walker's error (lost, wrong: a finding). */
+static inline bool verdict_is_wrong(verdict v) { return v == VERDICT_LOST || v == VERDICT_WRONG; }
+
+enum { TRUTH_MAX = 192 };
+
+/* Flags of a truth frame. */
+enum {
+    TRUTH_SIGNAL = 1u << 0,  /* a signal frame's entry: the trap PC or the one after it */
+    TRUTH_PATCHED = 1u << 1, /* its return address lives in a slot holding the trampoline */
+};
+
+typedef struct walk_truth {
+    unsigned n;               /* pc[0] is the interrupted PC */
+    uintptr_t pc[TRUTH_MAX];
+    uint8_t flags[TRUTH_MAX];
+} walk_truth;
+
+/* What one walk gave, made comparable. */
+typedef struct walk_record {
+    const uintptr_t *pcs; /* the frames, from the interrupted PC on */
+    int n;                /* how many */
+    int returned;         /* what the walker itself returned (before view_adapt) */
+    int caught;           /* the guard's signal when it faulted or was stopped, else 0 */
+    unsigned walker_flags; /* SR_WALKER_* (native.h) */
+} walk_record;
+
+typedef struct verdict_result {
+    verdict v;
+    int at; /* the walk's index where it departs from the truth (stopped, lost,
+             * wrong), or -1 */
+} verdict_result;
+
+verdict_result verdict_classify(const walk_truth *t, const walk_record *w);
+/* Better for the walker: exact, stopped, declined, lost, wrong, fault (for
+ * a tolerance that offers two truths: the walk is judged by the better). */
+bool verdict_better(verdict a, verdict b);
+
+/* Code the rig knows has no unwind information: the barrier trampoline's
+ * hand-written instructions (barrier_x86_64.S carries no CFI; a test checks
+ * the binary's .eh_frame agrees). */
+bool verdict_no_unwind_info(uintptr_t pc);
+
+/* Appends one frame to a truth. */
+static inline void truth_push(walk_truth *t, uintptr_t pc, unsigned flags)
+{
+    if (t->n < TRUTH_MAX) {
+        t->pc[t->n] = pc;
+        t->flags[t->n] = (uint8_t)flags;
+        t->n++;
+    }
+}
+#endif
