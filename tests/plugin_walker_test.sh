@@ -27,10 +27,15 @@ echo "ok - a user walker that drops a frame is caught"
 
 # the naive frame-pointer walker skips the caller at a function's first
 # instruction and at its ret: stress sees it there, as the sweep does below
-run 1 --plugin "$GOOD" stress --walker user-naive-fp --threads 2 --seconds 3 --json
-python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]>0 and any("user-naive-fp returned frames" in f["message"] for f in r["finding_list"]), r' "$OUT" ||
-    fail "user-naive-fp caught by stress"
-echo "ok - stress catches the naive frame-pointer walker at entries and rets"
+# (not under ThreadSanitizer, which walks parked threads only)
+if [[ $SANITIZE != *thread* ]]; then
+    run 1 --plugin "$GOOD" stress --walker user-naive-fp --threads 2 --seconds 3 --json
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]>0 and any("user-naive-fp returned frames" in f["message"] for f in r["finding_list"]), r' "$OUT" ||
+        fail "user-naive-fp caught by stress"
+    echo "ok - stress catches the naive frame-pointer walker at entries and rets"
+else
+    echo "ok - (not under ThreadSanitizer: running threads are not walked there)"
+fi
 
 if [[ $SANITIZE != *thread* ]]; then # no sweep under ThreadSanitizer
     run 0 --plugin "$GOOD" sweep --walker user-fp --calls 20 --json
