@@ -29,7 +29,7 @@ if(STACKRACE_FUZZ AND STACKRACE_FUZZ_ENGINE STREQUAL "libfuzzer")
   set(_no_coverage -fno-sanitize-coverage=trace-pc-guard,trace-cmp,indirect-calls,8bit-counters,pc-table,inline-8bit-counters)
 endif()
 set(_shape_flags -O2 -fno-sanitize=all -fstack-clash-protection -fno-stack-protector ${_no_coverage}
-  $<$<C_COMPILER_ID:GNU>:-fno-partial-inlining -fno-reorder-blocks-and-partition -foptimize-sibling-calls>)
+  $<$<C_COMPILER_ID:GNU>:-fno-partial-inlining -fno-reorder-blocks-and-partition -foptimize-sibling-calls -fno-shrink-wrap>)
 set_source_files_properties(stress/shapes_fp.c PROPERTIES
   COMPILE_OPTIONS "${_shape_flags};-fno-omit-frame-pointer")
 set_source_files_properties(stress/shapes_nofp.c PROPERTIES
@@ -41,8 +41,10 @@ set_source_files_properties(stress/shapes_nofp.c PROPERTIES
 # barrier_pop. All keep frame pointers, or the frame-pointer walker, which is
 # promised stacks of frame-pointer code, would meet a frame that uses rbp for
 # something else (or none: barrier_pop's caller skipped).
+# gcc's shrink-wrapping would run code before `push %rbp`, where no
+# frame-pointer walker can tell the caller's rbp from the frame's.
 set_source_files_properties(stress/mutator.c stress/shapes.c stress/barrier.c PROPERTIES
-  COMPILE_OPTIONS "-fno-omit-frame-pointer;${_no_coverage}")
+  COMPILE_OPTIONS "-fno-omit-frame-pointer;${_no_coverage};$<$<C_COMPILER_ID:GNU>:-fno-shrink-wrap>")
 
 # The async-signal-safety check interposes malloc and friends in the
 # executables that run walks (stress/signal_safety.c); sanitizer runtimes
