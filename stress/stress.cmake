@@ -6,7 +6,11 @@
 # probes on, and no instrumentation of any kind: a sanitizer's or a
 # fuzzer's calls would be frames the shadow stack does not record. gcc is
 # also kept from splitting a shape into parts (.part, .cold): a part would
-# be a frame, or code outside the shapes' section.
+# be a frame, or code outside the shapes' section; and from running code
+# before a prologue's `push %rbp` (shrink-wrapping, and its second
+# scheduling pass, which hoisted a constant load there): at such an
+# instruction no frame-pointer walker can tell the caller's rbp from the
+# frame's, and the frame-pointer shapes promise the usual prologue.
 add_library(stackrace_native STATIC
   stress/barrier.c stress/barrier_x86_64.S stress/bench.c stress/findings.c stress/guard.c stress/mutator.c
   stress/oracle.c stress/verdict.c stress/sampler.c stress/scanner.c stress/shapes.c stress/shapes_fp.c
@@ -29,7 +33,7 @@ if(STACKRACE_FUZZ AND STACKRACE_FUZZ_ENGINE STREQUAL "libfuzzer")
   set(_no_coverage -fno-sanitize-coverage=trace-pc-guard,trace-cmp,indirect-calls,8bit-counters,pc-table,inline-8bit-counters)
 endif()
 set(_shape_flags -O2 -fno-sanitize=all -fstack-clash-protection -fno-stack-protector ${_no_coverage}
-  $<$<C_COMPILER_ID:GNU>:-fno-partial-inlining -fno-reorder-blocks-and-partition -foptimize-sibling-calls -fno-shrink-wrap>)
+  $<$<C_COMPILER_ID:GNU>:-fno-partial-inlining -fno-reorder-blocks-and-partition -foptimize-sibling-calls -fno-shrink-wrap -fno-schedule-insns2>)
 set_source_files_properties(stress/shapes_fp.c PROPERTIES
   COMPILE_OPTIONS "${_shape_flags};-fno-omit-frame-pointer")
 set_source_files_properties(stress/shapes_nofp.c PROPERTIES
@@ -41,8 +45,6 @@ set_source_files_properties(stress/shapes_nofp.c PROPERTIES
 # barrier_pop. All keep frame pointers, or the frame-pointer walker, which is
 # promised stacks of frame-pointer code, would meet a frame that uses rbp for
 # something else (or none: barrier_pop's caller skipped).
-# gcc's shrink-wrapping would run code before `push %rbp`, where no
-# frame-pointer walker can tell the caller's rbp from the frame's.
 set_source_files_properties(stress/mutator.c stress/shapes.c stress/barrier.c PROPERTIES
   COMPILE_OPTIONS "-fno-omit-frame-pointer;${_no_coverage};$<$<C_COMPILER_ID:GNU>:-fno-shrink-wrap>")
 
