@@ -185,6 +185,27 @@ void guard_describe_pc(char *out, size_t n, uintptr_t pc)
     fmt_hex(&b, pc);
 }
 
+const char *guard_tell(const walk_guard *g, const char *walker, fmtbuf *msg, fmtbuf *detail)
+{
+    fmt_str(msg, "walker ");
+    fmt_str(msg, walker);
+    if (g->sig == GUARD_WATCHDOG) {
+        fmt_str(msg, " did not finish a walk in time (stopped by the watchdog)");
+    } else {
+        fmt_str(msg, g->sig == SIGBUS ? " faulted (SIGBUS)" : " faulted (SIGSEGV)");
+        fmt_str(msg, " during a walk; caught, the run goes on");
+    }
+    char where[64];
+    fmt_str(detail, "at ");
+    guard_describe_pc(where, sizeof where, g->fault_pc);
+    fmt_str(detail, where);
+    if (g->sig != GUARD_WATCHDOG) {
+        fmt_str(detail, ", fault address ");
+        fmt_hex(detail, g->fault_addr);
+    }
+    return g->sig == GUARD_WATCHDOG ? "watchdog" : "walker-fault";
+}
+
 int guard_start(double limit)
 {
     limit_ns = (long long)(limit * 1e9);

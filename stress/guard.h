@@ -56,6 +56,14 @@ int guard_watchdog_signal(void);
 /* How a caught walk is described: the library a PC belongs to. */
 void guard_describe_pc(char *out, size_t n, uintptr_t pc);
 
+/* A caught walk, told the same way by every engine: what befell walker into
+ * msg, and where (the PC as library+offset, the fault address) into detail,
+ * for the caller to add the walk's context to. Returns the finding's check:
+ * "walker-fault" or "watchdog". Async-signal-safe. */
+struct fmtbuf;
+const char *guard_tell(const walk_guard *g, const char *walker, struct fmtbuf *msg,
+                       struct fmtbuf *detail);
+
 /* Arming, in the walking thread (see sampler.c for the pattern):
  *     g->walker = name; g->in_handler = ...;
  *     if (sigsetjmp(g->jb, 0) == 0) { guard_arm(g); n = walk(...); guard_disarm(g); }

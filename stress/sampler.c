@@ -105,25 +105,11 @@ static void report_wrong(const mutator *m, bool foreign, bool remote, verdict_re
 static void report_caught(const mutator *m, const walk_guard *g, const saved_ctx *from,
                           bool foreign, bool remote)
 {
-    char msg[160], detail[640], where[64];
-    fmtbuf b;
-    fmt_init(&b, msg, sizeof msg);
-    fmt_str(&b, "walker ");
-    fmt_str(&b, cfg->walker->name);
-    if (g->sig == GUARD_WATCHDOG) {
-        fmt_str(&b, " did not finish a walk in time (stopped by the watchdog)");
-    } else {
-        fmt_str(&b, g->sig == SIGBUS ? " faulted (SIGBUS)" : " faulted (SIGSEGV)");
-        fmt_str(&b, " during a walk; caught, the run goes on");
-    }
+    char msg[160], detail[640];
+    fmtbuf mb, b;
+    fmt_init(&mb, msg, sizeof msg);
     fmt_init(&b, detail, sizeof detail);
-    fmt_str(&b, "at ");
-    guard_describe_pc(where, sizeof where, g->fault_pc);
-    fmt_str(&b, where);
-    if (g->sig != GUARD_WATCHDOG) {
-        fmt_str(&b, ", fault address ");
-        fmt_hex(&b, g->fault_addr);
-    }
+    const char *check = guard_tell(g, cfg->walker->name, &mb, &b);
     fmt_str(&b, "; walking thread ");
     fmt_u(&b, m->index);
     fmt_str(&b, foreign ? " (parked" : " (running");
@@ -141,7 +127,7 @@ static void report_caught(const mutator *m, const walk_guard *g, const saved_ctx
     fmt_str(&b, ", ");
     fmt_hex(&b, m->alt_hi);
     fmt_str(&b, ")");
-    findings_add(g->sig == GUARD_WATCHDOG ? "watchdog" : "walker-fault", msg, detail);
+    findings_add(check, msg, detail);
 }
 
 /* One sample of m, interrupted at `at` (its registers when the signal came,

@@ -60,7 +60,7 @@ typedef struct sweep_page {
     uintptr_t truth[TRUTH_MAX];
     uintptr_t truth_slot[TRUTH_MAX];
     /* the child, after each sample */
-    int verdict, at, caught, shape, returned;
+    int verdict, at, caught, shape;
     unsigned findings;          /* its findings so far (async-signal safety, faults) */
     char first_finding[200];    /* the first one, told */
     unsigned shadow_depth;
@@ -127,29 +127,18 @@ static verdict_result judge(const walk_record *rec, const sr_stack_walk *w, cons
     return r;
 }
 
-/* A caught walk is a finding, as in stress (sampler.c tells it the same way). */
+/* A caught walk is a finding, told as stress tells it (guard_tell). */
 static void report_caught_walk(const walk_guard *g, const sr_stack_walk *w)
 {
     char msg[160], detail[320], where[64];
-    fmtbuf b;
-    fmt_init(&b, msg, sizeof msg);
-    fmt_str(&b, "walker ");
-    fmt_str(&b, child_cfg->walker->name);
-    fmt_str(&b, g->sig == GUARD_WATCHDOG ? " did not finish a walk in time (stopped by the watchdog)"
-                : g->sig == SIGBUS      ? " faulted (SIGBUS) during a walk; caught, the sweep goes on"
-                                        : " faulted (SIGSEGV) during a walk; caught, the sweep goes on");
+    fmtbuf mb, b;
+    fmt_init(&mb, msg, sizeof msg);
     fmt_init(&b, detail, sizeof detail);
-    fmt_str(&b, "at ");
-    guard_describe_pc(where, sizeof where, g->fault_pc);
-    fmt_str(&b, where);
-    if (g->sig != GUARD_WATCHDOG) {
-        fmt_str(&b, ", fault address ");
-        fmt_hex(&b, g->fault_addr);
-    }
+    const char *check = guard_tell(g, child_cfg->walker->name, &mb, &b);
     fmt_str(&b, "; walking from ");
     sweep_describe_pc(where, sizeof where, w->pc);
     fmt_str(&b, where);
-    findings_add(g->sig == GUARD_WATCHDOG ? "watchdog" : "walker-fault", msg, detail);
+    findings_add(check, msg, detail);
 }
 
 static void child_sample(int sig, siginfo_t *info, void *ucv)
@@ -184,7 +173,6 @@ static void child_sample(int sig, siginfo_t *info, void *ucv)
     verdict_result r = judge(&rec, &w, &v);
     page->verdict = r.v;
     page->at = r.at;
-    page->returned = n;
     page->shape = shape_of_pc(w.pc);
     page->shadow_depth = m->shadow.depth;
     page->findings = findings_total();

@@ -67,8 +67,7 @@ bool view_readable(const void *view, uintptr_t addr)
 static bool entry_live(const stack_view *v, const barrier_entry *e, uintptr_t sp)
 {
     const mutator *m = v->m;
-    if (!mutator_owns(m, e->slot, sizeof(uintptr_t)) ||
-        *(const volatile uintptr_t *)e->slot != barrier_pc())
+    if (!view_readable(v, e->slot) || *(const volatile uintptr_t *)e->slot != barrier_pc())
         return false;
     bool slot_alt = e->slot >= m->alt_lo && e->slot < m->alt_hi;
     bool sp_alt = sp >= m->alt_lo && sp < m->alt_hi;

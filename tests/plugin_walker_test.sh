@@ -46,6 +46,10 @@ if [[ $SANITIZE != *thread* ]]; then # no sweep under ThreadSanitizer
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); p=r["regions"]["prologue"]; b=r["regions"]["body"]; assert p["wrong"] > 0 and b["exact"] > 0.99*sum(b.values()), r' "$OUT" ||
         fail "sweep of user-naive-fp: wrong in prologues"
     echo "ok - sweep catches the naive frame-pointer walker in prologues, as stress does"
+    run 0 --plugin "$GOOD" sweep --walker user-crash --calls 5 --json
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); t=r["total"]; assert t["fault"] > 100 and t["fault"] == r["faults"] == r["instructions"] and r["findings"] == r["faults"] and t["declined"] == 0 and r["first_finding"].startswith("walker-fault: walker user-crash faulted"), r' "$OUT" ||
+        fail "sweep of user-crash: faults are findings"
+    echo "ok - sweep: a walker that crashes is a fault and a finding at every sample, never a decline"
 fi
 
 run 2 --plugin "$BAD" walkers

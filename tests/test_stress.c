@@ -449,6 +449,12 @@ static int skip_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
     return n;
 }
 
+static int short_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    int n = walker_fp.walk(w, pcs, max);
+    return n > 2 ? 2 : n; /* gives up after two frames, where frame pointers go on */
+}
+
 static int decline_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
 {
     (void)w, (void)pcs, (void)max;
@@ -461,6 +467,10 @@ static void test_bad_walkers_caught(void)
     stress_stats st = run(&skip, false, false, false);
     CHECK(st.wrong > 0 && has_finding("walk-oracle", "not the thread's"), "%llu wrong",
           (unsigned long long)st.wrong);
+    sr_walker give_up = {"give-up", "stops after two frames", SR_WALKER_NEEDS_FP, NULL, short_walk};
+    st = run(&give_up, false, false, false);
+    CHECK(st.lost > 0 && has_finding("walk-oracle", "lost frames (stopped where unwind"),
+          "%llu lost", (unsigned long long)st.lost);
     sr_walker decline = {"decline", "never walks", SR_WALKER_NEEDS_FP, NULL, decline_walk};
     st = run(&decline, true, false, false);
     CHECK(st.declined > 1000 && st.declined + st.skipped == st.samples && st.exact == 0 &&

@@ -6,7 +6,9 @@
  * and one that drops the caller of the interrupted frame everywhere, as a
  * walker that misreads a frame would. tests/plugin_walker_test.sh checks
  * the first is clean, the other two caught, the naive one by stress and
- * sweep alike. BAD_ABI builds one the loader must refuse.
+ * sweep alike; and one that faults (reads address 16), which must be a
+ * fault and a finding, never a decline. BAD_ABI builds one the loader must
+ * refuse.
  */
 #include <stackrace/native.h>
 
@@ -49,6 +51,14 @@ static int skip_walk(const sr_stack_walk *w, uintptr_t *pcs, int max) { return w
 
 static const sr_walker user_fp = {"user-fp", "a user's frame-pointer walker",
                                   SR_WALKER_NEEDS_FP, NULL, good_walk};
+static int crash_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    (void)w, (void)pcs, (void)max;
+    return *(volatile int *)16;
+}
+
+static const sr_walker user_crash = {"user-crash", "reads address 16", SR_WALKER_NEEDS_FP, NULL,
+                                     crash_walk};
 static const sr_walker user_naive = {"user-naive-fp", "a frame-pointer walker that never looks at pc",
                                      SR_WALKER_NEEDS_FP, NULL, naive_walk};
 static const sr_walker user_skip = {"user-skip", "drops the caller's frame",
@@ -58,4 +68,4 @@ static const sr_walker user_skip = {"user-skip", "drops the caller's frame",
 #undef SR_WALKER_ABI
 #define SR_WALKER_ABI 99
 #endif
-SR_WALKER_PLUGIN("user-walkers", &user_fp, &user_naive, &user_skip)
+SR_WALKER_PLUGIN("user-walkers", &user_fp, &user_naive, &user_skip, &user_crash)
