@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "findings.h"
+#include "unwind_info.h"
 
 enum { GUARDS_MAX = 40, LIBS_MAX = 64 };
 
@@ -211,6 +212,7 @@ int guard_start(double limit)
     limit_ns = (long long)(limit * 1e9);
     nlibs = 0;
     dl_iterate_phdr(add_lib, NULL);
+    unwind_info_load(); /* the classifier's FDE lookups, from handlers (verdict.h) */
     watchdog_signal = SIGRTMIN + 2;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -5,6 +5,7 @@
 
 #include "barrier.h"
 #include "stackrace/native.h"
+#include "unwind_info.h"
 
 const char *verdict_name(verdict v)
 {
@@ -23,7 +24,8 @@ bool verdict_better(verdict a, verdict b)
 
 bool verdict_no_unwind_info(uintptr_t pc)
 {
-    return pc >= barrier_pc() - 1 && pc < (uintptr_t)barrier_trampoline_end;
+    return (pc >= barrier_pc() - 1 && pc < (uintptr_t)barrier_trampoline_end) ||
+           !unwind_info_covers(pc);
 }
 
 static bool frame_matches(const walk_truth *t, unsigned k, uintptr_t pc)
@@ -35,8 +37,11 @@ static bool frame_matches(const walk_truth *t, unsigned k, uintptr_t pc)
  * walker would have unwound frame k-1 to find frame k. */
 static bool stopped_without_unwind_info(const walk_truth *t, unsigned k, unsigned walker_flags)
 {
-    if (verdict_no_unwind_info(t->pc[k - 1]))
-        return true; /* the trampoline's own code: interrupted there, or called from it */
+    /* an unwinder looks a return address up one byte back (the call), the
+     * interrupted pc and a signal frame's entry as they are */
+    bool ra = k - 1 > 0 && !(t->flags[k - 1] & TRUTH_SIGNAL);
+    if (verdict_no_unwind_info(t->pc[k - 1] - (ra ? 1 : 0)))
+        return true; /* code without CFI: interrupted there, or called from it */
     /* a view walker reads patched slots translated: no trampoline to stop at */
     if (!(walker_flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
         return false;

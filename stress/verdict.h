@@ -16,8 +16,9 @@
  *             said it could not walk reliably. The walker's; harmless and
  *             counted, so a walker that always declines cannot pass unseen.
  *   stopped   a true prefix that ends at a frame without unwind
- *             information: the last frame is in the rewriter's trampoline
- *             (hand-written code with no CFI: verdict_no_unwind_info), or,
+ *             information: the last frame is in code no FDE covers (the
+ *             rewriter's hand-written trampoline, a PLT entry of a linker
+ *             that writes no CFI for it: verdict_no_unwind_info), or,
  *             for a walker that reads the stack itself (live, context), the
  *             next return address it would read is the trampoline (a patched
  *             slot) or the last one it read was. Harmless, and provably so:
@@ -104,9 +105,11 @@ verdict_result verdict_classify(const walk_truth *t, const walk_record *w);
  * a tolerance that offers two truths: the walk is judged by the better). */
 bool verdict_better(verdict a, verdict b);
 
-/* Code the rig knows has no unwind information: the barrier trampoline's
- * hand-written instructions (barrier_x86_64.S carries no CFI; a test checks
- * the binary's .eh_frame agrees). */
+/* Code without unwind information: the barrier trampoline's hand-written
+ * instructions (barrier_x86_64.S carries no CFI), and any PC no FDE of the
+ * loaded objects covers (unwind_info.h: after unwind_info_load; a PLT entry
+ * of a linker that writes no CFI for .plt). A test checks both against
+ * libgcc's own FDE lookup over the whole executable. */
 bool verdict_no_unwind_info(uintptr_t pc);
 
 /* Appends one frame to a truth. */

@@ -7,6 +7,7 @@
  * always declines counted as such, never as validated).
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "check.h"
 #include "findings.h"
 #include "oracle.h"
+#include "unwind_info.h"
 #include "verdict.h"
 #include "view.h"
 #include "sanitizer.h"
@@ -219,13 +221,29 @@ static void test_classifier_same_for_every_walker(void)
     }
 }
 
-/* verdict_no_unwind_info's premise, checked on this binary's .eh_frame
- * through libgcc's own lookup: no FDE covers the trampoline's code, and
- * barrier_pop and the shapes have theirs. */
+/* verdict_no_unwind_info's answer, checked against libgcc's own FDE lookup
+ * (_Unwind_Find_FDE) at every byte of this executable's code: the two
+ * agree, no FDE covers the trampoline's code, and barrier_pop and the
+ * shapes have theirs. */
 struct eh_bases {
     void *tbase, *dbase, *func;
 };
-static void test_trampoline_has_no_unwind_info(void)
+
+static int exe_text(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t *range = arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            range[0] = info->dlpi_addr + ph->p_vaddr;
+            range[1] = range[0] + ph->p_memsz;
+        }
+    }
+    return 1; /* the first object is the executable */
+}
+
+static void test_unwind_info_agrees_with_libgcc(void)
 {
     void *lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
     const void *(*find_fde)(void *, struct eh_bases *) =
@@ -234,15 +252,29 @@ static void test_trampoline_has_no_unwind_info(void)
         printf("     (no libgcc_s with _Unwind_Find_FDE here: not checked)\n");
         return;
     }
+    unwind_info_load();
+    uintptr_t text[2] = {0, 0};
+    dl_iterate_phdr(exe_text, text);
+    CHECK(text[1] > text[0], "the executable's code");
     struct eh_bases b;
+    unsigned disagree = 0, without = 0;
+    for (uintptr_t pc = text[0]; pc < text[1]; pc++) {
+        bool libgcc = find_fde((void *)pc, &b) != NULL;
+        without += !libgcc;
+        if (libgcc != unwind_info_covers(pc) && disagree++ == 0)
+            CHECK(0, "at %#lx: libgcc finds %s FDE, unwind_info says the opposite",
+                  (unsigned long)(pc - text[0]), libgcc ? "an" : "no");
+    }
+    CHECK(disagree == 0 && without > 0, "%u bytes disagree; %u without an FDE", disagree, without);
     for (uintptr_t pc = barrier_pc() - 1; pc < (uintptr_t)barrier_trampoline_end; pc++)
-        CHECK(!find_fde((void *)pc, &b), "an FDE covers trampoline+%#lx",
-              (unsigned long)(pc - barrier_pc()));
-    CHECK(find_fde((void *)((uintptr_t)&barrier_pop + 1), &b), "barrier_pop has an FDE");
-    CHECK(find_fde((void *)(shape_start(SHAPE_CALL) + 1), &b), "a shape has an FDE");
-    CHECK(!verdict_no_unwind_info((uintptr_t)barrier_trampoline_end) &&
-              verdict_no_unwind_info((uintptr_t)barrier_trampoline_end - 1),
-          "verdict_no_unwind_info is the trampoline's range");
+        CHECK(verdict_no_unwind_info(pc) && !find_fde((void *)pc, &b),
+              "trampoline+%#lx has no FDE", (unsigned long)(pc - barrier_pc()));
+    CHECK(!verdict_no_unwind_info((uintptr_t)&barrier_pop + 1) &&
+              !verdict_no_unwind_info(shape_start(SHAPE_CALL) + 1),
+          "barrier_pop and a shape have unwind information");
+    CHECK(!verdict_no_unwind_info((uintptr_t)barrier_trampoline_end) ||
+              !find_fde((void *)barrier_trampoline_end, &b),
+          "the trampoline's range ends where it does");
 }
 
 /* view_adapt: a live walk is kept from the interrupted pc on, past the
@@ -598,6 +630,6 @@ int main(void)
     RUN(test_watchdog);
     RUN(test_signal_safety);
     /* last: it loads libgcc_s, which test_signal_safety needs not yet loaded */
-    RUN(test_trampoline_has_no_unwind_info);
+    RUN(test_unwind_info_agrees_with_libgcc);
     return harness_exit();
 }
