@@ -16,7 +16,7 @@
 static const char STRESS_HELP[] =
     "usage: stackrace stress [--walker W] [--threads N] [--hz N] [--seconds S]\n"
     "                        [--barriers] [--remote] [--variant locked|unlocked]\n"
-    "                        [--seed S] [--shapes fp|all] [--no-chaos] [--json]\n"
+    "                        [--seed S] [--shapes S] [--no-chaos] [--json]\n"
     "\n"
     "Runs real mutator threads on stacks of real frame shapes, interrupts them\n"
     "with real signals and checks every walk against the frames' own record of\n"
@@ -36,7 +36,8 @@ static const char STRESS_HELP[] =
     "                    lock (the correct protocol; default); unlocked: without it,\n"
     "                    the seed bug (Go issue 12528, commit f90b48e)\n"
     "  --seed S          the call programs' seed (default 1)\n"
-    "  --shapes fp|all   the frame shapes stacks are built of (default: what the\n"
+    "  --shapes S        the frame shapes stacks are built of: fp, all, or a list\n"
+    "                    such as call,leaf,recurse (default: what the\n"
     "                    walker claims to handle; fp for the frame-pointer walker)\n"
     "  --no-chaos        no random tgkill samples besides the timers\n"
     "  --json            one JSON object at the end instead of the text summary\n"
@@ -114,8 +115,6 @@ static int parse(int argc, char **argv, stress_args *a)
         a->c.unlocked = true;
     else if (strcmp(variant, "locked") != 0)
         return run_usage_error("stress: --variant is locked or unlocked, not '%s'", variant);
-    if (a->shapes && strcmp(a->shapes, "fp") && strcmp(a->shapes, "all"))
-        return run_usage_error("stress: --shapes is fp or all, not '%s'", a->shapes);
     return 0;
 }
 
@@ -213,9 +212,9 @@ int cmd_stress(int argc, char **argv)
                                "walk another thread (--remote)", a.c.walker->name);
     if (shapes_init(why, sizeof why) > 0 && !a.json)
         fprintf(stderr, "stackrace: %s\n", why);
-    bool fp_only = a.shapes ? !strcmp(a.shapes, "fp")
-                            : (a.c.walker->flags & SR_WALKER_NEEDS_FP) != 0;
-    a.c.shapes = fp_only ? shapes_with_fp() : shapes_all();
+    const char *shapes = a.shapes ? a.shapes : a.c.walker->flags & SR_WALKER_NEEDS_FP ? "fp" : "all";
+    if (shapes_parse(shapes, &a.c.shapes, why, sizeof why) != 0)
+        return run_usage_error("stress: --shapes: %s", why);
     a.c.progress = !a.json;
     stress_stats st;
     memset(&st, 0, sizeof st);

@@ -9,12 +9,13 @@
 
 #include "cmdline.h"
 #include "report.h"
+#include "shapes.h"
 #include "sweep.h"
 #include "walkers.h"
 
 static const char SWEEP_HELP[] =
     "usage: stackrace sweep --walker W [--calls N] [--seed S] [--no-barriers]\n"
-    "                       [--shapes fp|all] [--json] [--per-pc]\n"
+    "                       [--shapes S] [--json] [--per-pc]\n"
     "\n"
     "Runs one call program in a child single-stepped under ptrace; at every\n"
     "instruction the child's signal handler walks its stack with walker W and\n"
@@ -30,7 +31,8 @@ static const char SWEEP_HELP[] =
     "  --calls N         the program's length in calls (default 300)\n"
     "  --seed S          the program's seed (default 1)\n"
     "  --no-barriers     no return-address barriers (no trampoline region)\n"
-    "  --shapes fp|all   frame shapes (default: what the walker claims to handle)\n"
+    "  --shapes S        frame shapes: fp, all, or a list such as call,leaf,recurse\n"
+    "                    (default: what the walker claims to handle)\n"
     "  --json            one JSON object\n"
     "  --per-pc          with --json: every PC's verdicts too\n"
     "\n"
@@ -169,10 +171,12 @@ int cmd_sweep(int argc, char **argv)
     c.walker = walkers_find(walker);
     if (!c.walker)
         return run_usage_error("sweep: no walker '%s' (stackrace walkers lists them)", walker);
-    if (shapes && strcmp(shapes, "fp") && strcmp(shapes, "all"))
-        return run_usage_error("sweep: --shapes is fp or all, not '%s'", shapes);
-    c.all_shapes = shapes ? !strcmp(shapes, "all") : !(c.walker->flags & SR_WALKER_NEEDS_FP);
     char why[256];
+    shapes_init(why, sizeof why);
+    if (!shapes)
+        shapes = c.walker->flags & SR_WALKER_NEEDS_FP ? "fp" : "all";
+    if (shapes_parse(shapes, &c.shapes, why, sizeof why) != 0)
+        return run_usage_error("sweep: --shapes: %s", why);
     if (c.walker->init && c.walker->init(why, sizeof why) != 0)
         return run_usage_error("sweep: walker %s is not available here: %s", c.walker->name, why);
     sweep_result r;

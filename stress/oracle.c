@@ -82,6 +82,21 @@ static int tolerated_frames(const oracle_sample *o, const uintptr_t *pcs, int n)
     return 0;
 }
 
+/* Whether "nothing" between pc and the shadow's frames can be the truth:
+ * only when pc is in the topmost recorded frame's own function (its body,
+ * or a callee of the same function, recursion, which the shadow cannot
+ * tell apart). Anywhere else a frame the shadow has not recorded certainly
+ * lies between them: a callee's prologue or epilogue, libc, a helper, the
+ * trap handler before it records itself. An empty shadow is not judged. */
+static bool own_code(const oracle_sample *o)
+{
+    unsigned d = o->s->depth;
+    if (d == 0)
+        return true;
+    const shadow_frame *top = &o->s->f[d - 1];
+    return top->kind == FRAME_CALL && shape_of_pc(o->pc) == (int)top->shape;
+}
+
 verdict_result oracle_check(const oracle_sample *o, const walk_record *w)
 {
     walk_truth t;
@@ -96,7 +111,12 @@ verdict_result oracle_check(const oracle_sample *o, const walk_record *w)
     }
     push_shadow(o, &t);
     verdict_result plain = verdict_classify(&t, w);
-    if (plain.v == VERDICT_EXACT || w->caught || w->returned <= 0 || w->n <= 0)
+    if (w->caught || w->returned <= 0 || w->n <= 0)
+        return plain;
+    bool own = own_code(o);
+    if (!own && w->n > 1 && plain.v != VERDICT_WRONG)
+        plain = (verdict_result){VERDICT_WRONG, 1}; /* it skipped the unrecorded frame */
+    if (plain.v == VERDICT_EXACT)
         return plain;
     int skip = tolerated_frames(o, w->pcs, w->n);
     if (!skip)

@@ -22,7 +22,10 @@
  * whether the PC is in that callee or in the top recorded frame's own
  * code. Both are accepted: the walk may carry, between pc and the shadow's
  * frames, exactly
- *   - nothing, or
+ *   - nothing, when pc is in the topmost recorded frame's own function
+ *     (anywhere else the unrecorded frame certainly exists: a callee's
+ *     prologue or epilogue, libc, a helper, the trap handler before it
+ *     records itself), or
  *   - a return address just after a call instruction in the topmost
  *     recorded frame's function (the callee being entered or left), or
  *   - if the topmost recorded frame is a signal frame, the signal return

@@ -34,7 +34,9 @@ static const shape_info table[SHAPE_COUNT] = {
     [SHAPE_SAVED] = {"saved", shape_saved, true, true},
     [SHAPE_TAIL] = {"tail", shape_tail, true, true},
     [SHAPE_RECURSE] = {"recurse", shape_recurse, true, true},
-    [SHAPE_CATCH] = {"catch", shape_catch, true, true},
+    /* its own frame keeps rbp, but it calls libc's setjmp, whose frames do
+     * not: not among the shapes promised to a frame-pointer walker */
+    [SHAPE_CATCH] = {"catch", shape_catch, false, true},
     [SHAPE_HANDLER] = {"handler", handler_as_shape, true, false},
     [SHAPE_CALL_NOFP] = {"call-nofp", shape_plain_nofp, false, true},
     [SHAPE_LEAF_NOFP] = {"leaf-nofp", shape_leaf_nofp, false, true},
@@ -125,6 +127,36 @@ static unsigned callable_mask(bool need_fp)
 
 unsigned shapes_all(void) { return callable_mask(false); }
 unsigned shapes_with_fp(void) { return callable_mask(true); }
+
+int shapes_parse(const char *spec, unsigned *mask, char *why, size_t n)
+{
+    if (!strcmp(spec, "fp") || !strcmp(spec, "all")) {
+        *mask = callable_mask(!strcmp(spec, "fp"));
+        return 0;
+    }
+    *mask = 0;
+    for (const char *p = spec; *p;) {
+        size_t len = strcspn(p, ",");
+        unsigned id = 0;
+        while (id < SHAPE_COUNT && !(table[id].callable && strlen(table[id].name) == len &&
+                                     !strncmp(table[id].name, p, len)))
+            id++;
+        if (id == SHAPE_COUNT || (excluded & (1u << id))) {
+            snprintf(why, n, "%s '%.*s' (fp, all, or a comma-separated list of: %s)",
+                     id == SHAPE_COUNT ? "no shape" : "left out here: shape", (int)len, p,
+                     "call, leaf, large, alloca, saved, tail, recurse, catch, call-nofp, "
+                     "leaf-nofp, saved-nofp");
+            return -1;
+        }
+        *mask |= 1u << id;
+        p += len + (p[len] == ',');
+    }
+    if (!*mask) {
+        snprintf(why, n, "no shape in '%s'", spec);
+        return -1;
+    }
+    return 0;
+}
 
 /* Runs shape_tail on this thread with a program that returns at once and a
  * leaf as the jump's target: if the compiler made the call a jump, the leaf

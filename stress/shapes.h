@@ -21,6 +21,7 @@
 #define STRESS_SHAPES_H
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct mutator;
@@ -53,7 +54,7 @@ typedef void (*shape_fn)(struct mutator *m);
 typedef struct shape_info {
     const char *name;
     shape_fn fn;
-    bool fp;          /* keeps the frame pointer */
+    bool fp;          /* keeps the frame pointer, and so does what it calls */
     bool callable;    /* a program may call it (not the root or the handler) */
 } shape_info;
 
@@ -70,6 +71,9 @@ bool shape_is_trap_site(unsigned id, uintptr_t pc);
 /* Masks of the callable shapes: all of them, and those with frame pointers. */
 unsigned shapes_all(void);
 unsigned shapes_with_fp(void);
+/* A mask from "fp", "all" or a comma-separated list of callable shapes'
+ * names (after shapes_init); -1 with the reason in why. */
+int shapes_parse(const char *spec, unsigned *mask, char *why, size_t n);
 /* Startup checks of what the compiler made of the shapes (a tail call that
  * is a jump, traps the handler recognises). Shapes that fail are left out of
  * shapes_all(); why is written to why. Returns the number left out. */

@@ -507,7 +507,7 @@ int sweep_run(const sweep_config *c, sweep_result *r)
     stress_defaults(&sc, c->walker);
     char why[256];
     shapes_init(why, sizeof why);
-    sc.shapes = c->all_shapes ? shapes_all() : shapes_with_fp();
+    sc.shapes = c->shapes;
     sc.call_budget = c->calls;
     sc.self_barriers = c->barriers;
     sc.foreign_pm = c->barriers ? 20 : 0;

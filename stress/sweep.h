@@ -47,8 +47,7 @@ typedef struct sweep_config {
     uint64_t seed;
     unsigned long calls; /* the program's length, in calls */
     bool barriers;
-    bool all_shapes;     /* also frames without frame pointers (default for walkers
-                          * that do not need them) */
+    unsigned shapes;     /* mask of callable shapes (shapes_parse) */
 } sweep_config;
 
 typedef struct sweep_counts {

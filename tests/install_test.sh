@@ -129,7 +129,8 @@ open(sys.argv[2], "w").write(blocks[1])
 EOF
 "$cc" -std=c11 -Wall -Wextra -Werror -shared -fPIC -Wl,-z,defs -I"$prefix/include" \
     -o "$scratch/mine.so" "$scratch/mine.c" || fail "docs/plugging-in.md's walker does not build"
-"$sr" --plugin "$scratch/mine.so" stress --walker mine --barriers --threads 2 --seconds 2 --json \
+"$sr" --plugin "$scratch/mine.so" stress --walker mine --barriers \
+    --shapes call,leaf,large,alloca,saved,recurse --threads 2 --seconds 2 --json \
     >"$scratch/mine.json" || fail "docs/plugging-in.md's walker: stress exited $?"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]==0 and r["validated"]>0, r' \
     "$scratch/mine.json" || fail "docs/plugging-in.md's walker is not clean"

@@ -15,7 +15,8 @@ run 0 --plugin "$GOOD" walkers
 grep -q "^user-fp .*available.*(plug-in $GOOD)" "$OUT" || fail "walkers lists the plug-in's walker"
 echo "ok - the plug-in's walkers are listed"
 
-run 0 --plugin "$GOOD" stress --walker user-fp --barriers --threads 2 --seconds 2 --json
+run 0 --plugin "$GOOD" stress --walker user-fp --barriers --shapes call,leaf,large,alloca,saved,recurse \
+    --threads 2 --seconds 2 --json
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]==0 and r["validated"]>1000, r' "$OUT" ||
     fail "user-fp clean"
 echo "ok - a correct user walker is clean under barriers"

@@ -27,7 +27,7 @@ grep -q -- '--variant' "$OUT" || fail "stress --help names --variant"
 ok "stress --help"
 
 for bad in "--threads 0" "--threads 17" "--hz x" "--seconds -1" "--variant maybe" \
-           "--walker nope" "--shapes some" "--seed" "--frobnicate"; do
+           "--walker nope" "--shapes some" "--shapes call,nope" "--shapes ," "--seed" "--frobnicate"; do
     # shellcheck disable=SC2086
     run 2 stress $bad
     [[ $(wc -l <"$ERR") == 1 ]] && grep -q '^stackrace: stress: ' "$ERR" ||
@@ -45,9 +45,12 @@ assert eval(sys.argv[2], {}, {"r": r}), r
 PYEOF
 }
 
+# the frame-pointer shapes but the tail call, whose jump no frame-pointer
+# walker can see (test_stress shows that blind spot caught)
+FP_NO_TAIL=call,leaf,large,alloca,saved,recurse
 for mode in "" --remote; do
     # shellcheck disable=SC2086
-    run 0 stress --walker fp --barriers $mode --threads 2 --seconds 2 --json
+    run 0 stress --walker fp --barriers $mode --shapes "$FP_NO_TAIL" --threads 2 --seconds 2 --json
     check_json 'r["wrong"] == 0 and r["findings"] == 0 and r["validated"] > 1000 and r["scanner"]["installed"] > 0'
     ok "fp, barriers, ${mode:-same-thread}: clean"
 done
@@ -120,7 +123,7 @@ PYEOF
 ok "bench-walkers"
 fi
 
-run 0 stress --seconds 1 --threads 1
+run 0 stress --shapes "$FP_NO_TAIL" --seconds 1 --threads 1
 grep -q '^stress fp: ' "$ERR" || fail "a progress line on stderr"
 grep -q 'validated' "$OUT" || fail "a text summary"
 ok "text report and progress"

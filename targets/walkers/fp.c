@@ -17,7 +17,8 @@
  * (the walked process's code, always mapped there): at a prologue's first
  * two instructions and at a ret, rbp is not (or no longer) the frame's own,
  * and the return address is at sp (push %rbp, ret) or just above the
- * pushed rbp (mov %rsp,%rbp). Without that look a frame-pointer walker
+ * pushed rbp (mov %rsp,%rbp); in the signal return trampoline itself, the
+ * kernel's ucontext is at sp. Without that look a frame-pointer walker
  * silently skips the caller there (tests/plugins/walker.c's user-naive-fp
  * is that walker: stress and sweep both catch it).
  *
@@ -68,7 +69,13 @@ static int fp_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
     uintptr_t fp = w->fp, ra;
     bool crossed = true; /* the first frame may be anywhere */
     int edge = edge_ra_offset(w->pc);
-    if (edge >= 0 && n < max && w->read(w, w->sp + (uintptr_t)edge, &ra) && ra) {
+    if (w->signal_return && w->pc - w->signal_return < 16) {
+        /* in the signal return trampoline itself (mov $15,%eax; syscall):
+         * the handler has returned, its frame's return address popped, and
+         * the kernel's ucontext is at sp */
+        if (!(fp = step_signal_frame(w, w->sp - 8, pcs, &n, max)))
+            return n;
+    } else if (edge >= 0 && n < max && w->read(w, w->sp + (uintptr_t)edge, &ra) && ra) {
         pcs[n++] = ra; /* rbp is the caller's: the chain goes on from it */
         if (w->signal_return && ra == w->signal_return &&
             !(fp = step_signal_frame(w, w->sp + (uintptr_t)edge, pcs, &n, max)))

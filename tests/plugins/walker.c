@@ -28,6 +28,8 @@ static int walk(const sr_stack_walk *w, uintptr_t *pcs, int max, int drop, int l
     pcs[n++] = w->pc;
     uintptr_t fp = w->fp, next, ra;
     int depth = 0, edge = look ? edge_ra_offset(w->pc) : -1;
+    if (look && w->signal_return && w->pc - w->signal_return < 16)
+        return 0; /* in the signal return trampoline: a signal frame, declined */
     if (edge >= 0 && w->read(w, w->sp + (uintptr_t)edge, &ra) && ra) {
         if (ra == w->signal_return)
             return 0;
