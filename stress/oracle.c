@@ -56,6 +56,16 @@ static bool exact_extra_frame(const oracle_sample *o, uintptr_t *ra, unsigned *f
     return true;
 }
 
+/* The shape a frame's code belongs to: a signal frame's is the interrupted
+ * PC's (shadow.h). SHAPE_COUNT for none. */
+static unsigned frame_function(const shadow_frame *f)
+{
+    if (f->kind != FRAME_SIGNAL)
+        return f->shape;
+    int id = shape_of_pc(f->ra);
+    return id < 0 ? SHAPE_COUNT : (unsigned)id;
+}
+
 /* How many frames of the walk, after pc, the tolerance lets stand for the
  * unrecorded callee (oracle.h); 0 if none. */
 static int tolerated_frames(const oracle_sample *o, const uintptr_t *pcs, int n)
@@ -65,7 +75,7 @@ static int tolerated_frames(const oracle_sample *o, const uintptr_t *pcs, int n)
     const shadow *s = o->s;
     unsigned d = s->depth;
     const shadow_frame *top = d ? &s->f[d - 1] : NULL;
-    unsigned fn = top ? top->shape : SHAPE_ROOT;
+    unsigned fn = top ? frame_function(top) : SHAPE_ROOT;
     uintptr_t sr = o->signal_return;
     bool sigret1 = sr && pcs[1] == sr;
     /* the handler may have stepped over the trap already (ud2: 2 bytes) */

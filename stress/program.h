@@ -35,8 +35,12 @@ PROGRAM_INLINE unsigned program_below(mutator *m, unsigned n)
 /* A callable shape from the configured mask (at least one bit is set). */
 PROGRAM_INLINE unsigned program_shape(mutator *m)
 {
-    unsigned mask = m->cfg->shapes;
-    unsigned k = program_below(m, (unsigned)__builtin_popcount(mask));
+    unsigned mask = m->cfg->shapes, shapes = 0;
+    /* counted by hand: gcc makes __builtin_popcount a call of libgcc's
+     * __popcountdi2, a frame without frame pointer the shadow does not know */
+    for (unsigned x = mask; x; x &= x - 1)
+        shapes++;
+    unsigned k = program_below(m, shapes);
     for (;;) {
         unsigned id = (unsigned)__builtin_ctz(mask);
         if (k-- == 0)

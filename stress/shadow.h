@@ -36,7 +36,8 @@ enum { FRAME_CALL = 0, FRAME_SIGNAL = 1 };
 typedef struct shadow_frame {
     uintptr_t ra;   /* return address (for a signal frame: the interrupted PC) */
     uintptr_t slot; /* where ra lives */
-    uint8_t shape;  /* shapes.h: which function the frame belongs to */
+    uint8_t shape;  /* shapes.h: which function the frame belongs to (a signal
+                     * frame: SHAPE_COUNT; the interrupted function is its ra's) */
     uint8_t kind;   /* FRAME_CALL or FRAME_SIGNAL */
 } shadow_frame;
 

@@ -57,15 +57,10 @@ const shape_info *shape_at(unsigned id) { return id < SHAPE_COUNT ? &table[id] :
  * runs from its address to the next shape's (or the section's end). */
 extern const char __start_sr_shape_text[], __stop_sr_shape_text[];
 
-/* Inlined into shape_of_pc: the trap handler calls shape_of_pc once it has
- * recorded itself, and one helper frame above it is what the oracle's
- * tolerance allows (gcc would not inline shape_start: a second frame). */
-static inline __attribute__((always_inline)) uintptr_t start_of(unsigned id)
+uintptr_t shape_start(unsigned id)
 {
     return id == SHAPE_HANDLER ? (uintptr_t)shape_trap_handler : (uintptr_t)table[id].fn;
 }
-
-uintptr_t shape_start(unsigned id) { return start_of(id); }
 
 static unsigned excluded; /* shapes shapes_init left out */
 
@@ -76,7 +71,7 @@ int shape_of_pc(uintptr_t pc)
     int best = -1;
     uintptr_t best_start = 0;
     for (unsigned id = 0; id < SHAPE_COUNT; id++) {
-        uintptr_t s = start_of(id);
+        uintptr_t s = shape_start(id);
         if (s <= pc && s >= best_start) {
             best = (int)id;
             best_start = s;

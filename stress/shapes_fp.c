@@ -164,12 +164,12 @@ SHAPE_FN void shape_trap_handler(int sig, siginfo_t *info, void *ucv)
     }
     atomic_store_explicit(&signal_return, (uintptr_t)__builtin_return_address(0),
                           memory_order_relaxed);
-    unsigned at = m->shadow.depth;
+    /* the interrupted function is not named here (a call would be a frame
+     * the shadow does not know, and gcc leaves a leaf without a frame
+     * pointer): a reader takes it from the PC (shadow.h) */
     shadow_push(&m->shadow, pc, (uintptr_t)&uc->uc_mcontext.gregs[REG_RIP], SHAPE_COUNT,
                 FRAME_SIGNAL);
     SHAPE_ENTER(m, SHAPE_HANDLER);
-    /* recorded: calls are frames of ours now */
-    m->shadow.f[at].shape = (uint8_t)shape_of_pc(pc);
     unsigned base = m->trap_catch_base;
     m->in_trap = 1;
     m->trap_catch_base = m->ncatch;
