@@ -46,7 +46,7 @@ PYEOF
 }
 
 # the frame-pointer shapes but the tail call, whose jump no frame-pointer
-# walker can see (test_stress shows that blind spot caught)
+# walker can see (the sweep below shows that blind spot caught)
 FP_NO_TAIL=call,leaf,large,alloca,saved,recurse
 for mode in "" --remote; do
     # shellcheck disable=SC2086
@@ -96,6 +96,13 @@ assert reg["body"]["exact"] > 0.99 * sum(reg["body"].values()), reg["body"]
 assert set(r["total"]) == {"exact", "declined", "stopped", "lost", "wrong", "fault"}, r["total"]
 PYEOF
 ok "sweep: the frame-pointer walker is exact in prologues and bodies"
+run 0 sweep --walker fp --shapes call,tail,leaf --calls 40 --json
+python3 - "$OUT" <<'PYEOF' || fail "sweep fp, tail call"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["total"]["wrong"] > 0 and r["first_wrong"]["epilogue"].startswith("wrong at tail+"), r
+PYEOF
+ok "sweep: the frame-pointer walker's one blind spot, a tail call's jump, is seen"
 run 0 sweep --walker libgcc --calls 20 --json
 python3 - "$OUT" <<'PYEOF' || fail "sweep libgcc"
 import json, sys
