@@ -37,7 +37,7 @@ static const char STRESS_HELP[] =
     "                    the seed bug (Go issue 12528, commit f90b48e)\n"
     "  --seed S          the call programs' seed (default 1)\n"
     "  --shapes S        the frame shapes stacks are built of: fp, all, or a list\n"
-    "                    such as call,leaf,recurse (default: what the\n"
+    "                    such as call,leaf,noreturn (default: what the\n"
     "                    walker claims to handle; fp for the frame-pointer walker)\n"
     "  --no-chaos        no random tgkill samples besides the timers\n"
     "  --json            one JSON object at the end instead of the text summary\n"
@@ -147,9 +147,11 @@ static void print_json(const stress_args *a, const stress_stats *st)
     printf("\"paths\":{\"running\":%llu,\"parked\":%llu,\"lock_busy\":%llu,\"throttled\":%llu},",
            (unsigned long long)st->running, (unsigned long long)st->foreign,
            (unsigned long long)st->lock_busy, (unsigned long long)st->throttled);
-    printf("\"program\":{\"calls\":%llu,\"foreign_calls\":%llu,\"traps\":%llu,\"longjmps\":%llu},",
+    printf("\"program\":{\"calls\":%llu,\"foreign_calls\":%llu,\"traps\":%llu,"
+           "\"nested_traps\":%llu,\"longjmps\":%llu},",
            (unsigned long long)st->calls, (unsigned long long)st->foreign_calls,
-           (unsigned long long)st->traps, (unsigned long long)st->longjmps);
+           (unsigned long long)st->traps, (unsigned long long)st->nested_traps,
+           (unsigned long long)st->longjmps);
     printf("\"scanner\":{\"cycles\":%llu,\"installed\":%llu,\"removed\":%llu},",
            (unsigned long long)st->cycles, (unsigned long long)st->installed,
            (unsigned long long)st->removed);

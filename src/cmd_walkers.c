@@ -44,6 +44,10 @@ int cmd_walkers(int argc, char **argv)
     }
     if (json)
         printf("{\"signal_safety_check\":%s,\"walkers\":[", signal_safety_on() ? "true" : "false");
+    int width = 0; /* the names' column */
+    for (unsigned i = 0; i < walkers_count(); i++)
+        if ((int)strlen(walkers_at(i)->name) > width)
+            width = (int)strlen(walkers_at(i)->name);
     for (unsigned i = 0; i < walkers_count(); i++) {
         const sr_walker *w = walkers_at(i);
         char why[256] = "";
@@ -64,7 +68,7 @@ int cmd_walkers(int argc, char **argv)
             putchar('}');
         } else {
             bool plugged = strcmp(walkers_origin(i), "built in") != 0;
-            printf("%-18s %-9s %-7s %s%s%s%s%s%s\n", w->name, ok ? "available" : "missing",
+            printf("%-*s %-9s %-7s %s%s%s%s%s%s\n", width, w->name, ok ? "available" : "missing",
                    kind_of(w), ok && w->description ? w->description : "",
                    ok ? "" : "not available: ", ok ? "" : why, plugged ? " (plug-in " : "",
                    plugged ? walkers_origin(i) : "", plugged ? ")" : "");

@@ -83,9 +83,9 @@ typedef struct mutator {
         uintptr_t slot;
     } catchers[8];
     unsigned ncatch;
-    unsigned in_trap;         /* in a trap handler's program (no nested traps) */
+    unsigned in_trap;         /* trap handlers' programs running (nested: shape_body.h) */
     unsigned trap_catch_base; /* catchers below it are outside the handler */
-    uintptr_t probe_ra[2];    /* shapes_init's tail-call check: tail's, leaf's */
+    uintptr_t probe_ra[3];    /* shapes_init's checks: tail's, leaf's; throw's */
     bool probing;
     atomic_int stop;
 
@@ -107,7 +107,7 @@ typedef struct mutator {
     bool has_timer;
     long long last_sample_end, last_sample_cost; /* the same-thread duty-cycle cap */
     stress_counts counts;
-    atomic_ulong calls, foreign_calls, traps, longjmps;
+    atomic_ulong calls, foreign_calls, traps, nested_traps, longjmps;
 } mutator;
 
 /* The mutator the calling thread is (NULL on other threads). Initial-exec:

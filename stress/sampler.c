@@ -36,10 +36,11 @@ static void count(atomic_ulong *c, unsigned long n)
 }
 
 /* A PC as a reader wants it: shape+offset, the trampoline, the signal
- * return, or the bare address. */
-static void describe_pc(fmtbuf *b, uintptr_t pc, uintptr_t signal_return)
+ * return, or the bare address. A return address (ret) is named by its
+ * call: it may be the next function's first byte (shapes_packed.c). */
+static void describe_pc(fmtbuf *b, uintptr_t pc, bool ret, uintptr_t signal_return)
 {
-    int id = shape_of_pc(pc);
+    int id = shape_of_pc(ret ? pc - 1 : pc);
     if (id >= 0) {
         fmt_str(b, shape_at((unsigned)id)->name);
         fmt_str(b, "+");
@@ -58,7 +59,7 @@ static void describe_frames(fmtbuf *b, const uintptr_t *pcs, int n)
     uintptr_t sr = shapes_signal_return();
     for (int i = 0; i < n && i < 24; i++) {
         fmt_str(b, " ");
-        describe_pc(b, pcs[i], sr);
+        describe_pc(b, pcs[i], i > 0, sr);
     }
     if (n > 24)
         fmt_str(b, " ...");
@@ -304,8 +305,9 @@ int sampler_install(const stress_config *c, mutator *ms, unsigned n)
     sigaddset(&sa.sa_mask, SIGPROF);
     if (sigaction(stop_signal, &sa, NULL))
         return errno;
-    /* nested traps are not made, but a trap handler must not block the
-     * samples that walk through its frame */
+    /* nodefer: a trap in a trap handler's program nests (shape_body.h),
+     * and a trap handler must not block the samples that walk through its
+     * frame */
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sa.sa_sigaction = shape_trap_handler;
     sigemptyset(&sa.sa_mask);

@@ -71,25 +71,29 @@ PROGRAM_INLINE void shape_set_altstack(mutator *m, bool on)
 }
 
 /* A trap: ud2, which the trap handler (shapes_fp.c) turns into a signal
- * handler's frame running a nested program, then steps over. */
+ * handler's frame running a nested program, then steps over. The nested
+ * program may trap again, once: two signal frames on one stack (or the
+ * second below the first on the signal stack, where the kernel stays once
+ * on it, and where sigaltstack cannot be changed), as a profiler's signal
+ * that lands in a handler makes them. */
+enum { TRAP_NESTING = 2 };
 PROGRAM_INLINE void shape_trap(mutator *m, bool alt)
 {
-    if (m->in_trap || !m->alt_lo)
+    if (m->in_trap >= TRAP_NESTING || !m->alt_lo)
         return;
     if (alt != m->on_alt)
         shape_set_altstack(m, alt);
     shape_count(&m->traps);
+    if (m->in_trap)
+        shape_count(&m->nested_traps);
     __asm__ volatile("ud2" ::: "memory");
 }
 
-/* Back to the innermost catcher: the frames below it are abandoned, with
- * their barriers (barrier_unwind) and their shadow entries. The shadow and
- * the stack disagree until the catcher runs again: `transition` says so. */
-PROGRAM_INLINE void shape_longjmp(mutator *m)
+/* Back to catcher i: the frames below it are abandoned, with their
+ * barriers (barrier_unwind) and their shadow entries. The shadow and the
+ * stack disagree until the catcher runs again: `transition` says so. */
+PROGRAM_INLINE __attribute__((noreturn)) void shape_longjmp_to(mutator *m, unsigned i)
 {
-    unsigned i = m->ncatch - 1;
-    if (m->ncatch <= m->trap_catch_base)
-        return;
     m->transition = 1;
     atomic_signal_fence(memory_order_seq_cst);
     uintptr_t slot = m->catchers[i].slot;
@@ -98,6 +102,15 @@ PROGRAM_INLINE void shape_longjmp(mutator *m)
     m->shadow.depth = m->catchers[i].depth;
     shape_count(&m->longjmps);
     longjmp(*m->catchers[i].jb, 1);
+}
+
+/* Back to the innermost catcher, if it is not outside the trap handler
+ * running this program. */
+PROGRAM_INLINE void shape_longjmp(mutator *m)
+{
+    if (m->ncatch <= m->trap_catch_base)
+        return;
+    shape_longjmp_to(m, m->ncatch - 1);
 }
 
 /* tgkill(self, SIGPROF) by a raw system call: the handler then interrupts

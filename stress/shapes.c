@@ -22,6 +22,9 @@ void shape_catch(struct mutator *m);
 void shape_plain_nofp(struct mutator *m);
 void shape_leaf_nofp(struct mutator *m);
 void shape_saved_nofp(struct mutator *m);
+void shape_noreturn(struct mutator *m);
+void shape_throw(struct mutator *m);
+void shape_leaf_packed(struct mutator *m);
 
 static void handler_as_shape(struct mutator *m) { (void)m; }
 
@@ -41,6 +44,10 @@ static const shape_info table[SHAPE_COUNT] = {
     [SHAPE_CALL_NOFP] = {"call-nofp", shape_plain_nofp, false, true},
     [SHAPE_LEAF_NOFP] = {"leaf-nofp", shape_leaf_nofp, false, true},
     [SHAPE_SAVED_NOFP] = {"saved-nofp", shape_saved_nofp, false, true},
+    /* a catcher too (setjmp): not promised to a frame-pointer walker */
+    [SHAPE_NORETURN] = {"noreturn", shape_noreturn, false, true},
+    [SHAPE_THROW] = {"throw", shape_throw, true, false}, /* only noreturn calls it */
+    [SHAPE_LEAF_PACKED] = {"leaf-packed", shape_leaf_packed, true, true},
 };
 
 const shape_fn shape_fns[SHAPE_COUNT] = {
@@ -48,7 +55,8 @@ const shape_fn shape_fns[SHAPE_COUNT] = {
     [SHAPE_LARGE] = shape_large, [SHAPE_ALLOCA] = shape_alloca, [SHAPE_SAVED] = shape_saved,
     [SHAPE_TAIL] = shape_tail, [SHAPE_RECURSE] = shape_recurse, [SHAPE_CATCH] = shape_catch,
     [SHAPE_CALL_NOFP] = shape_plain_nofp, [SHAPE_LEAF_NOFP] = shape_leaf_nofp,
-    [SHAPE_SAVED_NOFP] = shape_saved_nofp,
+    [SHAPE_SAVED_NOFP] = shape_saved_nofp, [SHAPE_NORETURN] = shape_noreturn,
+    [SHAPE_THROW] = shape_throw, [SHAPE_LEAF_PACKED] = shape_leaf_packed,
 };
 
 const shape_info *shape_at(unsigned id) { return id < SHAPE_COUNT ? &table[id] : NULL; }
@@ -80,23 +88,37 @@ int shape_of_pc(uintptr_t pc)
     return best;
 }
 
-/* The call instructions of x86-64 that end just before pc: call rel32 (e8),
- * and call through a register or memory (ff /2) in its 2- to 7-byte forms. */
-static bool after_call(uintptr_t pc)
+/* The call instructions of x86-64: call rel32 (e8), and call through a
+ * register or memory (ff /2) in its 2- to 7-byte forms, a REX prefix
+ * (40-4f) before it adding one byte, and before that CET's notrack (3e) or
+ * MPX's bnd (f2) prefix, which glibc's code and PLTs have used. */
+bool shape_is_call(const unsigned char *end, unsigned len)
 {
-    const unsigned char *p = (const unsigned char *)pc;
-    if (p[-5] == 0xe8)
+    if (len >= 3 && (end[-(int)len] == 0x3e || end[-(int)len] == 0xf2) &&
+        shape_is_call(end, len - 1))
         return true;
-    for (int len = 2; len <= 7; len++) {
-        unsigned char op = p[-len], modrm = p[-len + 1];
+    if (len == 5 && end[-5] == 0xe8)
+        return true;
+    for (unsigned rex = 0; rex <= 1; rex++) {
+        if (len < 2 + rex || (rex && (end[-(int)len] & 0xf0) != 0x40))
+            continue;
+        unsigned char op = end[-(int)len + (int)rex], modrm = end[-(int)len + (int)rex + 1];
         if (op != 0xff || ((modrm >> 3) & 7) != 2)
             continue;
         unsigned mod = modrm >> 6, rm = modrm & 7;
-        int want = 2 + (mod == 1 ? 1 : mod == 2 ? 4 : 0) + (mod != 3 && rm == 4 ? 1 : 0) +
-                   (mod == 0 && rm == 5 ? 4 : 0);
-        if (want == len)
+        unsigned want = 2 + (mod == 1 ? 1 : mod == 2 ? 4 : 0) + (mod != 3 && rm == 4 ? 1 : 0) +
+                        (mod == 0 && rm == 5 ? 4 : 0);
+        if (want + rex == len)
             return true;
     }
+    return false;
+}
+
+static bool after_call(uintptr_t pc)
+{
+    for (unsigned len = 2; len <= 9; len++)
+        if (shape_is_call((const unsigned char *)pc, len))
+            return true;
     return false;
 }
 
@@ -123,6 +145,17 @@ static unsigned callable_mask(bool need_fp)
 unsigned shapes_all(void) { return callable_mask(false); }
 unsigned shapes_with_fp(void) { return callable_mask(true); }
 
+/* The callable shapes' names, comma-separated. */
+static void shape_names(char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (unsigned id = 0; id < SHAPE_COUNT && used < n; id++)
+        if (table[id].callable)
+            used += (size_t)snprintf(out + used, n - used, "%s%s", used ? ", " : "",
+                                     table[id].name);
+}
+
 int shapes_parse(const char *spec, unsigned *mask, char *why, size_t n)
 {
     if (!strcmp(spec, "fp") || !strcmp(spec, "all")) {
@@ -137,10 +170,11 @@ int shapes_parse(const char *spec, unsigned *mask, char *why, size_t n)
                                      !strncmp(table[id].name, p, len)))
             id++;
         if (id == SHAPE_COUNT || (excluded & (1u << id))) {
+            char names[256];
+            shape_names(names, sizeof names);
             snprintf(why, n, "%s '%.*s' (fp, all, or a comma-separated list of: %s)",
                      id == SHAPE_COUNT ? "no shape" : "left out here: shape", (int)len, p,
-                     "call, leaf, large, alloca, saved, tail, recurse, catch, call-nofp, "
-                     "leaf-nofp, saved-nofp");
+                     names);
             return -1;
         }
         *mask |= 1u << id;
@@ -168,6 +202,22 @@ static bool tail_is_a_jump(void)
     return probe.probe_ra[0] != 0 && probe.probe_ra[0] == probe.probe_ra[1];
 }
 
+/* Runs shape_noreturn on this thread with a program that returns at once:
+ * throw sees its own first instruction as its return address if the
+ * compiler made noreturn's call of throw its last instruction and packed
+ * throw right behind it (shapes_packed.c). */
+static bool noreturn_is_packed(void)
+{
+    static stress_config cfg;
+    static mutator probe;
+    memset(&probe, 0, sizeof probe);
+    probe.cfg = &cfg;
+    probe.probing = true;
+    probe.stack_hi = UINTPTR_MAX;
+    shape_fns[SHAPE_NORETURN](&probe);
+    return probe.probe_ra[2] == shape_start(SHAPE_THROW);
+}
+
 int shapes_init(char *why, unsigned n)
 {
     excluded = 0;
@@ -175,6 +225,12 @@ int shapes_init(char *why, unsigned n)
     if (!tail_is_a_jump()) {
         excluded |= 1u << SHAPE_TAIL;
         snprintf(why, n, "shape tail left out: the compiler made its call a call, not a jump");
+    }
+    if (!noreturn_is_packed()) {
+        excluded |= 1u << SHAPE_NORETURN;
+        size_t used = strlen(why);
+        snprintf(why + used, n - used, "%sshape noreturn left out: its call of throw is not "
+                 "its last instruction, or throw does not follow it", used ? "; " : "");
     }
     return __builtin_popcount(excluded);
 }

@@ -5,9 +5,11 @@
  * that keeps the frame pointer and one that does not, a leaf, a frame too
  * large for one page (stack probes), a variable-sized frame (alloca), one
  * that saves every callee-saved register, a tail call, recursion, a
- * setjmp/longjmp catcher, and a signal handler's frame above the kernel's
- * signal frame, on the thread's stack or on a sigaltstack. shapes_fp.c is
- * compiled with frame pointers and shapes_nofp.c without; both optimized,
+ * setjmp/longjmp catcher, a signal handler's frame above the kernel's
+ * signal frame (on the thread's stack or on a sigaltstack, nested once),
+ * and functions packed at 1-byte alignment, one starting at the return
+ * address of a noreturn call. shapes_fp.c is compiled with frame pointers,
+ * shapes_nofp.c without, shapes_packed.c unaligned; all optimized,
  * uninstrumented (a sanitizer's calls would be frames the shadow does not
  * know) and in one section, so that a PC can be told to be in a shape.
  *
@@ -40,6 +42,9 @@ enum shape_id {
     SHAPE_CALL_NOFP, /* no frame pointer */
     SHAPE_LEAF_NOFP,
     SHAPE_SAVED_NOFP,
+    SHAPE_NORETURN,    /* 1-byte aligned: ends with a call of throw (shapes_packed.c) */
+    SHAPE_THROW,       /* starts at noreturn's return address; longjmps back */
+    SHAPE_LEAF_PACKED, /* starts at throw's longjmp call's return address */
     SHAPE_COUNT
 };
 
@@ -66,6 +71,8 @@ int shape_of_pc(uintptr_t pc);
 /* Whether pc is a return address inside shape id's code (just after a call
  * instruction there). */
 bool shape_is_return_site(unsigned id, uintptr_t pc);
+/* Whether the len bytes before end are a call instruction (x86-64). */
+bool shape_is_call(const unsigned char *end, unsigned len);
 /* Whether pc is one of shape id's trap instructions. */
 bool shape_is_trap_site(unsigned id, uintptr_t pc);
 /* Masks of the callable shapes: all of them, and those with frame pointers. */

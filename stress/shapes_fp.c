@@ -171,11 +171,11 @@ SHAPE_FN void shape_trap_handler(int sig, siginfo_t *info, void *ucv)
                 FRAME_SIGNAL);
     SHAPE_ENTER(m, SHAPE_HANDLER);
     unsigned base = m->trap_catch_base;
-    m->in_trap = 1;
+    m->in_trap++;
     m->trap_catch_base = m->ncatch;
     shape_body(m);
     m->trap_catch_base = base;
-    m->in_trap = 0;
+    m->in_trap--;
     SHAPE_LEAVE(m);
     shadow_pop(&m->shadow);
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(pc + 2);

@@ -84,6 +84,7 @@ void stress_collect(stress_stats *st)
         st->calls += atomic_load(&m->calls);
         st->foreign_calls += atomic_load(&m->foreign_calls);
         st->traps += atomic_load(&m->traps);
+        st->nested_traps += atomic_load(&m->nested_traps);
         st->longjmps += atomic_load(&m->longjmps);
     }
     scanner_counts(&st->cycles, &st->installed, &st->removed);

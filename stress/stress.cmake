@@ -14,7 +14,7 @@
 add_library(stackrace_native STATIC
   stress/barrier.c stress/barrier_x86_64.S stress/bench.c stress/findings.c stress/guard.c stress/mutator.c
   stress/oracle.c stress/verdict.c stress/unwind_info.c stress/sampler.c stress/scanner.c stress/shapes.c stress/shapes_fp.c
-  stress/shapes_nofp.c stress/stress.c stress/sweep.c stress/view.c
+  stress/shapes_nofp.c stress/shapes_packed.c stress/stress.c stress/sweep.c stress/view.c
   targets/walkers/dl.c targets/walkers/fp.c targets/walkers/glibc.c targets/walkers/libgcc.c
   targets/walkers/libunwind.c targets/walkers/llvm.c targets/walkers/walkers.c)
 target_include_directories(stackrace_native PUBLIC stress targets/walkers include src)
@@ -38,6 +38,13 @@ set_source_files_properties(stress/shapes_fp.c PROPERTIES
   COMPILE_OPTIONS "${_shape_flags};-fno-omit-frame-pointer")
 set_source_files_properties(stress/shapes_nofp.c PROPERTIES
   COMPILE_OPTIONS "${_shape_flags};-fomit-frame-pointer")
+# Packed: optimized for size, as much shipped code is, and so without
+# padding between functions (clang keeps x86's preferred 16 bytes despite
+# -falign-functions=1 except under -Os), emitted in source order (gcc otherwise orders them as its call graph is
+# finished), so that a noreturn
+# call's return address is the next function's first byte.
+set_source_files_properties(stress/shapes_packed.c PROPERTIES
+  COMPILE_OPTIONS "${_shape_flags};-fno-omit-frame-pointer;-Os;-falign-functions=1;$<$<C_COMPILER_ID:GNU>:-fno-toplevel-reorder>")
 # Code a shape's body calls: mutator_foreign saves its caller's context from
 # its own frame, and calls nothing before it has published FOREIGN (a
 # coverage callback there would be a second frame the shadow does not know);

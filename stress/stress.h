@@ -52,7 +52,7 @@ typedef struct stress_stats {
     uint64_t samples, exact, declined, stopped, lost, wrong, faults; /* verdict.h */
     uint64_t skipped; /* samples the sampler did not walk (its protocol, not the walker) */
     uint64_t running, foreign, lock_busy, frames, throttled;
-    uint64_t calls, foreign_calls, traps, longjmps;
+    uint64_t calls, foreign_calls, traps, nested_traps, longjmps;
     uint64_t cycles, installed, removed;
     unsigned findings;    /* distinct (by check and message) */
     unsigned occurrences; /* every time one was met */

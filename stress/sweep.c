@@ -75,9 +75,11 @@ const char *sweep_region_name(unsigned r)
     return r < REGION_COUNT ? names[r] : "?";
 }
 
-void sweep_describe_pc(char *out, size_t n, uintptr_t pc)
+/* ret: pc is a return address, named by its call (it may be the next
+ * function's first byte: shapes_packed.c). */
+static void describe(char *out, size_t n, uintptr_t pc, bool ret)
 {
-    int id = shape_of_pc(pc);
+    int id = shape_of_pc(ret ? pc - 1 : pc);
     if (id >= 0)
         snprintf(out, n, "%s+0x%lx", shape_at((unsigned)id)->name,
                  (unsigned long)(pc - shape_start((unsigned)id)));
@@ -86,6 +88,8 @@ void sweep_describe_pc(char *out, size_t n, uintptr_t pc)
     else
         snprintf(out, n, "0x%lx", (unsigned long)pc);
 }
+
+void sweep_describe_pc(char *out, size_t n, uintptr_t pc) { describe(out, n, pc, false); }
 
 /* ---- the child ---------------------------------------------------------- */
 
@@ -277,6 +281,24 @@ static void push(tracer *t, uintptr_t ra, uintptr_t slot, bool signal)
         t->f[t->n++] = (frame){ra, slot, signal, false};
 }
 
+/* Whether the instruction at rip, ending at ra, is a call. Decoded, not
+ * guessed from where it went: a call may go to the next instruction (a
+ * noreturn call at a function's end, shapes_packed.c). */
+static bool stepped_a_call(const tracer *t, uintptr_t rip, uintptr_t ra)
+{
+    if (ra <= rip || ra > rip + 9)
+        return false;
+    unsigned char bytes[16];
+    for (unsigned k = 0; k < 2; k++) {
+        errno = 0;
+        long word = ptrace(PTRACE_PEEKDATA, t->pid, (void *)(ra - 16 + 8 * k), NULL);
+        if (errno)
+            return false;
+        memcpy(bytes + 8 * k, &word, sizeof word);
+    }
+    return shape_is_call(bytes + 16, (unsigned)(ra - rip));
+}
+
 /* What one step did to the truth: a call pushed a return address just past
  * the instruction it executed; anything that raised the stack pointer above
  * a frame's slot popped it. */
@@ -287,7 +309,7 @@ static void follow(tracer *t, const struct user_regs_struct *before,
         errno = 0;
         long word = ptrace(PTRACE_PEEKDATA, t->pid, (void *)after->rsp, NULL);
         uintptr_t ra = (uintptr_t)word;
-        if (errno == 0 && ra > before->rip && ra <= before->rip + 15 && after->rip != ra) {
+        if (errno == 0 && stepped_a_call(t, before->rip, ra)) {
             if (t->n == 0 && after->rip == shape_start(SHAPE_ROOT))
                 t->root_ra = ra;
             push(t, ra, after->rsp, false);
@@ -415,12 +437,12 @@ static void tell_error(tracer *t, const sweep_page *p, uintptr_t pc, unsigned re
                        where, sweep_region_name(region), p->at,
                        v == VERDICT_LOST ? "is missing" : "differs");
     for (unsigned k = 0; k < p->truth_n && k < 12 && len < 400; k++) {
-        sweep_describe_pc(where, sizeof where, p->truth[k]);
+        describe(where, sizeof where, p->truth[k], true);
         len += snprintf(told + len, 512 - (size_t)len, " %s", where);
     }
     len += snprintf(told + len, 512 - (size_t)len, "; walk:");
     for (int k = 1; k < p->walk_n && k < 13 && len < 480; k++) {
-        sweep_describe_pc(where, sizeof where, p->walk[k]);
+        describe(where, sizeof where, p->walk[k], true);
         len += snprintf(told + len, 512 - (size_t)len, " %s", where);
     }
 }

@@ -623,6 +623,41 @@ static void test_signal_safety(void)
           "finding: %s", f ? f->message : "none");
 }
 
+/* The layouts users' binaries have: a function whose first byte is the
+ * return address of a noreturn call (1-byte aligned: shapes_packed.c), and
+ * signal frames nested in a signal handler; a correct walker is exact on
+ * them, and stress met them. */
+static void test_layouts(void)
+{
+    CHECK(shapes_all() & (1u << SHAPE_NORETURN), "shape noreturn left out by shapes_init");
+    uintptr_t entry = shape_start(SHAPE_THROW);
+    CHECK(shape_is_return_site(SHAPE_NORETURN, entry),
+          "throw's entry %#lx is not the return address of noreturn's call",
+          (unsigned long)entry);
+    CHECK(entry % 16 != 0 || shape_start(SHAPE_LEAF_PACKED) % 16 != 0,
+          "the packed shapes are 16-byte aligned");
+    /* the frame-pointer walker on the frame-pointer shapes, the packed leaf
+     * among them (the tail call is its blind spot: fp.c): nested signal frames */
+    stress_stats st = run_on(&walker_fp, fp_shapes_but_tail(), 1.5, true, false, false);
+    CHECK(st.nested_traps > 0, "no nested trap in %llu traps", (unsigned long long)st.traps);
+    CHECK(st.exact > 0 && st.wrong == 0 && st.lost == 0 && st.faults == 0,
+          "fp: %llu exact, %llu lost, %llu wrong, %llu faults", (unsigned long long)st.exact,
+          (unsigned long long)st.lost, (unsigned long long)st.wrong,
+          (unsigned long long)st.faults);
+    /* libgcc (loaded by test_signal_safety) through noreturn's frames: it
+     * looks up a return address's call, not its next function */
+    char why[128];
+    CHECK(walker_libgcc.init(why, sizeof why) == 0, "libgcc: %s", why);
+    unsigned packed = (1u << SHAPE_NORETURN) | (1u << SHAPE_LEAF_PACKED) | (1u << SHAPE_CALL) |
+                      (1u << SHAPE_LEAF);
+    st = run_on(&walker_libgcc, packed, 1.5, false, false, false);
+    CHECK(st.longjmps > 0, "no throw");
+    CHECK(st.exact > 0 && st.wrong == 0 && st.lost == 0 && st.faults == 0,
+          "libgcc on packed shapes: %llu exact, %llu lost, %llu wrong, %llu faults",
+          (unsigned long long)st.exact, (unsigned long long)st.lost,
+          (unsigned long long)st.wrong, (unsigned long long)st.faults);
+}
+
 int main(void)
 {
     char why[128];
@@ -639,6 +674,7 @@ int main(void)
     RUN(test_walker_fault_reported);
     RUN(test_watchdog);
     RUN(test_signal_safety);
+    RUN(test_layouts);
     /* last: it loads libgcc_s, which test_signal_safety needs not yet loaded */
     RUN(test_unwind_info_agrees_with_libgcc);
     return harness_exit();

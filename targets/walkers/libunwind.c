@@ -17,6 +17,16 @@
  *                    cursor writes the register's save slot, which on a live
  *                    stack is a return address (the reason this walker copies).
  *
+ * Each comes in the library's three caching policies (unw_set_caching_policy):
+ * per-thread caches under the plain name, `:cache=none` and `:cache=global`.
+ * Per-thread is what a profiler walking from signal handlers should ask for
+ * (the global cache takes a lock); the other two are what users get by
+ * default (global) or choose when caches are suspect (none). A policy
+ * belongs to an address space, and the local walkers share the library's one
+ * local space: each walk puts its own policy back, a compare unless another
+ * variant walked last in this process (bench-walkers, one thread at a time;
+ * stress and sweep run one walker).
+ *
  * The local walkers come from libunwind.so.8 (local-only, names _ULx86_64_*),
  * the remote one from libunwind-x86_64.so.8 (names _Ux86_64_*), each
  * dlopen'ed RTLD_LOCAL: libunwind.so.8 also defines _Unwind_Backtrace and
@@ -37,6 +47,9 @@ static struct {
     int (*init_local2)(unw_cursor_t *, unw_context_t *, int);
     int (*step)(unw_cursor_t *);
     int (*get_reg)(unw_cursor_t *, int, unw_word_t *);
+    int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
+    unw_addr_space_t space;       /* the library's local address space */
+    unw_caching_policy_t policy;  /* the policy it was last given */
 } local;
 
 static struct {
@@ -49,6 +62,7 @@ static struct {
     unw_addr_space_t self;   /* the library's own local address space */
     unw_accessors_t *self_acc;
     unw_addr_space_t as;     /* ours */
+    unw_caching_policy_t policy; /* both spaces' */
 } remote;
 
 static int load_local(char *why, size_t n)
@@ -71,18 +85,24 @@ static int load_local(char *why, size_t n)
         local.init_local2 = (int (*)(unw_cursor_t *, unw_context_t *, int))fns[1];
         local.step = (int (*)(unw_cursor_t *))fns[2];
         local.get_reg = (int (*)(unw_cursor_t *, int, unw_word_t *))fns[3];
-        /* per-thread caches: the global cache takes a lock, and these walks
-         * run in signal handlers (libunwind's documentation says so) */
-        int (*set_policy)(unw_addr_space_t, unw_caching_policy_t) =
-            (int (*)(unw_addr_space_t, unw_caching_policy_t))fns[4];
-        set_policy(*(unw_addr_space_t *)fns[5], UNW_CACHE_PER_THREAD);
+        local.set_caching_policy = (int (*)(unw_addr_space_t, unw_caching_policy_t))fns[4];
+        local.space = *(unw_addr_space_t *)fns[5];
+        local.policy = UNW_CACHE_GLOBAL; /* the library's default */
     }
     snprintf(why_not, sizeof why_not, "%s", rc ? why : "");
     done = 1;
     return rc;
 }
 
-static int unwind_init(char *why, size_t n) { return load_local(why, n); }
+/* Gives the local space policy p, unless it has it (unw_set_caching_policy
+ * also flushes the caches: a generation count bumped, no lock). */
+static void local_policy(unw_caching_policy_t p)
+{
+    if (local.policy != p) {
+        local.set_caching_policy(local.space, p);
+        local.policy = p;
+    }
+}
 
 static int unwind_backtrace_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
 {
@@ -210,7 +230,6 @@ static int remote_init(char *why, size_t n)
     remote.get_accessors = (unw_accessors_t * (*)(unw_addr_space_t)) fns[5];
     remote.self = *(unw_addr_space_t *)fns[6];
     remote.self_acc = remote.get_accessors(remote.self);
-    remote.set_caching_policy(remote.self, UNW_CACHE_PER_THREAD);
     static unw_accessors_t acc = {
         .find_proc_info = r_find_proc_info,
         .put_unwind_info = r_put_unwind_info,
@@ -226,8 +245,19 @@ static int remote_init(char *why, size_t n)
         snprintf(why, n, "unw_create_addr_space failed");
         return -1;
     }
-    remote.set_caching_policy(remote.as, UNW_CACHE_PER_THREAD);
+    remote.policy = UNW_CACHE_GLOBAL; /* the library's default */
     return 0;
+}
+
+/* Our space's policy (its register-state cache) and the local space's,
+ * through which unwind information is found. */
+static void remote_policy(unw_caching_policy_t p)
+{
+    if (remote.policy != p) {
+        remote.set_caching_policy(remote.self, p);
+        remote.set_caching_policy(remote.as, p);
+        remote.policy = p;
+    }
 }
 
 static int remote_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
@@ -252,11 +282,29 @@ static int remote_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
     return n;
 }
 
-#define LIBUNWIND_INIT unwind_init
-#define LIBUNWIND_REMOTE_INIT remote_init
-#define LIBUNWIND_BACKTRACE unwind_backtrace_walk
-#define LIBUNWIND_STEP unwind_step_walk
-#define LIBUNWIND_REMOTE remote_walk
+/* One walker of each kind per policy: init loads and sets the policy, the
+ * walk puts it back (see the top of this file). */
+#define POLICY_VARIANT(kind, load, set, walk, suffix, policy)                      \
+    static int kind##_init_##suffix(char *why, size_t n)                          \
+    {                                                                             \
+        if (load(why, n) != 0)                                                    \
+            return -1;                                                            \
+        set(policy);                                                              \
+        return 0;                                                                 \
+    }                                                                             \
+    static int kind##_walk_##suffix(const sr_stack_walk *w, uintptr_t *pcs, int max) \
+    {                                                                             \
+        set(policy);                                                              \
+        return walk(w, pcs, max);                                                 \
+    }
+#define POLICIES(kind, load, set, walk)                                           \
+    POLICY_VARIANT(kind, load, set, walk, thread, UNW_CACHE_PER_THREAD)           \
+    POLICY_VARIANT(kind, load, set, walk, none, UNW_CACHE_NONE)                   \
+    POLICY_VARIANT(kind, load, set, walk, global, UNW_CACHE_GLOBAL)
+POLICIES(backtrace, load_local, local_policy, unwind_backtrace_walk)
+POLICIES(step, load_local, local_policy, unwind_step_walk)
+POLICIES(remote, remote_init, remote_policy, remote_walk)
+#define WALKER_FNS(kind, suffix) .init = kind##_init_##suffix, .walk = kind##_walk_##suffix
 #else
 static int unavailable(char *why, size_t n)
 {
@@ -268,33 +316,36 @@ static int no_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
     (void)w, (void)pcs, (void)max;
     return 0;
 }
-#define LIBUNWIND_INIT unavailable
-#define LIBUNWIND_REMOTE_INIT unavailable
-#define LIBUNWIND_BACKTRACE no_walk
-#define LIBUNWIND_STEP no_walk
-#define LIBUNWIND_REMOTE no_walk
+#define WALKER_FNS(kind, suffix) .init = unavailable, .walk = no_walk
 #endif
 
-const sr_walker walker_libunwind = {
-    .name = "libunwind",
-    .description = "nongnu libunwind unw_backtrace() from the handler",
-    .flags = SR_WALKER_LIVE,
-    .init = LIBUNWIND_INIT,
-    .walk = LIBUNWIND_BACKTRACE,
-};
+#define BACKTRACE_DESCRIPTION "nongnu libunwind unw_backtrace() from the handler"
+#define STEP_DESCRIPTION "nongnu libunwind unw_step loop from the signal's context"
+#define REMOTE_DESCRIPTION "nongnu libunwind over a copied stack (unw_create_addr_space, translating)"
 
-const sr_walker walker_libunwind_step = {
-    .name = "libunwind-step",
-    .description = "nongnu libunwind unw_step loop from the signal's context",
-    .flags = SR_WALKER_UCONTEXT,
-    .init = LIBUNWIND_INIT,
-    .walk = LIBUNWIND_STEP,
-};
+const sr_walker walker_libunwind = {"libunwind", BACKTRACE_DESCRIPTION ", per-thread caches",
+                                    SR_WALKER_LIVE, WALKER_FNS(backtrace, thread)};
+const sr_walker walker_libunwind_none = {"libunwind:cache=none", BACKTRACE_DESCRIPTION ", no cache",
+                                         SR_WALKER_LIVE, WALKER_FNS(backtrace, none)};
+const sr_walker walker_libunwind_global = {"libunwind:cache=global",
+                                           BACKTRACE_DESCRIPTION ", the global cache",
+                                           SR_WALKER_LIVE, WALKER_FNS(backtrace, global)};
 
-const sr_walker walker_libunwind_remote = {
-    .name = "libunwind-remote",
-    .description = "nongnu libunwind over a copied stack (unw_create_addr_space, translating)",
-    .flags = 0,
-    .init = LIBUNWIND_REMOTE_INIT,
-    .walk = LIBUNWIND_REMOTE,
-};
+const sr_walker walker_libunwind_step = {"libunwind-step", STEP_DESCRIPTION ", per-thread caches",
+                                         SR_WALKER_UCONTEXT, WALKER_FNS(step, thread)};
+const sr_walker walker_libunwind_step_none = {"libunwind-step:cache=none",
+                                              STEP_DESCRIPTION ", no cache", SR_WALKER_UCONTEXT,
+                                              WALKER_FNS(step, none)};
+const sr_walker walker_libunwind_step_global = {"libunwind-step:cache=global",
+                                                STEP_DESCRIPTION ", the global cache",
+                                                SR_WALKER_UCONTEXT, WALKER_FNS(step, global)};
+
+const sr_walker walker_libunwind_remote = {"libunwind-remote",
+                                           REMOTE_DESCRIPTION ", per-thread caches", 0,
+                                           WALKER_FNS(remote, thread)};
+const sr_walker walker_libunwind_remote_none = {"libunwind-remote:cache=none",
+                                                REMOTE_DESCRIPTION ", no cache", 0,
+                                                WALKER_FNS(remote, none)};
+const sr_walker walker_libunwind_remote_global = {"libunwind-remote:cache=global",
+                                                  REMOTE_DESCRIPTION ", the global cache", 0,
+                                                  WALKER_FNS(remote, global)};

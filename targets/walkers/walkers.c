@@ -7,8 +7,11 @@
 #include <string.h>
 
 static const sr_walker *const builtin[] = {
-    &walker_fp,     &walker_libunwind, &walker_libunwind_step, &walker_libunwind_remote,
-    &walker_llvm,   &walker_libgcc,    &walker_glibc,
+    &walker_fp,
+    &walker_libunwind, &walker_libunwind_none, &walker_libunwind_global,
+    &walker_libunwind_step, &walker_libunwind_step_none, &walker_libunwind_step_global,
+    &walker_libunwind_remote, &walker_libunwind_remote_none, &walker_libunwind_remote_global,
+    &walker_llvm, &walker_libgcc, &walker_glibc,
 };
 
 enum { NBUILTIN = sizeof builtin / sizeof builtin[0], PLUGGED_MAX = 32 };

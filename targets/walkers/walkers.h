@@ -8,6 +8,10 @@
 
 extern const sr_walker walker_fp, walker_libunwind, walker_libunwind_step,
     walker_libunwind_remote, walker_llvm, walker_libgcc, walker_glibc;
+/* libunwind's other caching policies (the plain names: per-thread). */
+extern const sr_walker walker_libunwind_none, walker_libunwind_global,
+    walker_libunwind_step_none, walker_libunwind_step_global, walker_libunwind_remote_none,
+    walker_libunwind_remote_global;
 
 /* Built in first, then the plug-ins'. */
 unsigned walkers_count(void);
