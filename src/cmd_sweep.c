@@ -15,7 +15,7 @@
 
 static const char SWEEP_HELP[] =
     "usage: stackrace sweep --walker W [--calls N] [--seed S] [--no-barriers]\n"
-    "                       [--shapes S] [--json] [--per-pc]\n"
+    "                       [--shapes S] [--json] [--per-pc] [--explain PC]\n"
     "\n"
     "Runs one call program in a child single-stepped under ptrace; at every\n"
     "instruction the child's signal handler walks its stack with walker W and\n"
@@ -34,10 +34,16 @@ static const char SWEEP_HELP[] =
     "  --shapes S        frame shapes: fp, all, or a list such as call,leaf,recurse\n"
     "                    (default: what the walker claims to handle)\n"
     "  --json            one JSON object\n"
-    "  --per-pc          with --json: every PC's verdicts too\n"
+    "  --per-pc          with --json: every PC's verdicts too, and for a PC with\n"
+    "                    errors the first one's evidence: the walk and the truth\n"
+    "                    after the PC, and the code bytes before and at it\n"
+    "  --explain PC      after the summary, everything the sweep knows about one\n"
+    "                    instruction (as the tables name it, e.g. throw+0x0, or an\n"
+    "                    address 0x...)\n"
     "\n"
     "Exit status: 0 when the sweep ran to the end (whatever the verdicts), 2 on\n"
-    "bad usage or when the traced child could not be run.\n";
+    "bad usage, when the traced child could not be run, or when --explain's PC\n"
+    "was never reached.\n";
 
 static void counts_json(const sweep_counts *c)
 {
@@ -84,6 +90,91 @@ static void print_text(const sweep_config *c, const sweep_result *r)
             printf("  first error, %s: %s\n", sweep_region_name(i), r->first_wrong[i]);
 }
 
+static void frames_json(const char *key, const uintptr_t *pcs, unsigned n)
+{
+    printf(",\"%s\":[", key);
+    for (unsigned k = 0; k < n; k++) {
+        char where[64];
+        sweep_describe_ra(where, sizeof where, pcs[k]);
+        if (k)
+            putchar(',');
+        report_json_string(stdout, where);
+    }
+    putchar(']');
+}
+
+static void bytes_hex(char *out, const unsigned char *b, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        sprintf(out + 3 * i, "%02x%s", b[i], i + 1 < n ? " " : "");
+}
+
+static void evidence_json(const sweep_evidence *ev)
+{
+    char hex[3 * EVIDENCE_BYTES + 1];
+    printf(",\"first_error\":{\"verdict\":\"%s\",\"frame\":%d", verdict_name((verdict)ev->verdict),
+           ev->frame);
+    frames_json("truth", ev->truth, ev->truth_n);
+    frames_json("walk", ev->walk, ev->walk_n);
+    bytes_hex(hex, ev->before, EVIDENCE_BYTES);
+    printf(",\"bytes_before\":\"%s\"", hex);
+    bytes_hex(hex, ev->code, EVIDENCE_BYTES);
+    printf(",\"bytes\":\"%s\"}", hex);
+}
+
+static const sweep_evidence *evidence_of(const sweep_result *r, const sweep_pc *e)
+{
+    return e->evidence ? &r->evidence[e->evidence - 1] : NULL;
+}
+
+static void frames_text(const char *label, const uintptr_t *pcs, unsigned n)
+{
+    printf("    %-6s", label);
+    for (unsigned k = 0; k < n; k++) {
+        char where[64];
+        sweep_describe_ra(where, sizeof where, pcs[k]);
+        printf(" %s", where);
+    }
+    printf("%s\n", n ? "" : " (nothing)");
+}
+
+/* --explain: the PC as the tables name it, or an address. 0 if found. */
+static int explain(const sweep_result *r, const char *spec)
+{
+    uintptr_t addr = 0;
+    if (!strncmp(spec, "0x", 2))
+        addr = (uintptr_t)strtoull(spec, NULL, 16);
+    for (unsigned i = 0; i < SWEEP_PC_TABLE; i++) {
+        const sweep_pc *e = &r->pcs[i];
+        char where[64];
+        if (!e->pc)
+            continue;
+        sweep_describe_pc(where, sizeof where, e->pc);
+        if (e->pc != addr && strcmp(where, spec))
+            continue;
+        printf("%s (%#lx), %s region:", where, (unsigned long)e->pc, sweep_region_name(e->region));
+        for (unsigned v = 0; v < VERDICT_COUNT; v++)
+            printf(" %s %llu", verdict_name((verdict)v), (unsigned long long)e->c.n[v]);
+        putchar('\n');
+        const sweep_evidence *ev = evidence_of(r, e);
+        if (!ev) {
+            printf("  no error here\n");
+            return 0;
+        }
+        char hex[3 * EVIDENCE_BYTES + 1];
+        printf("  the first error: %s, frame %d (frames after the PC, return addresses named "
+               "by their call)\n", verdict_name((verdict)ev->verdict), ev->frame);
+        frames_text("truth", ev->truth, ev->truth_n);
+        frames_text("walk", ev->walk, ev->walk_n);
+        bytes_hex(hex, ev->before, EVIDENCE_BYTES);
+        printf("  code before the PC: %s\n", hex);
+        bytes_hex(hex, ev->code, EVIDENCE_BYTES);
+        printf("  code at the PC:     %s\n", hex);
+        return 0;
+    }
+    return -1;
+}
+
 static void print_json(const sweep_config *c, const sweep_result *r, bool per_pc)
 {
     printf("{\"walker\":");
@@ -122,6 +213,8 @@ static void print_json(const sweep_config *c, const sweep_result *r, bool per_pc
             report_json_string(stdout, where);
             printf(",\"region\":\"%s\",\"verdicts\":", sweep_region_name(e->region));
             counts_json(&e->c);
+            if (evidence_of(r, e))
+                evidence_json(evidence_of(r, e));
             putchar('}');
         }
         putchar(']');
@@ -132,7 +225,7 @@ static void print_json(const sweep_config *c, const sweep_result *r, bool per_pc
 int cmd_sweep(int argc, char **argv)
 {
     sweep_config c = {.seed = 1, .calls = 300, .barriers = true};
-    const char *walker = "fp", *shapes = NULL;
+    const char *walker = "fp", *shapes = NULL, *explain_pc = NULL;
     bool json = false, per_pc = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -148,12 +241,14 @@ int cmd_sweep(int argc, char **argv)
         } else if (!strcmp(a, "--no-barriers")) {
             c.barriers = false;
         } else if (!strcmp(a, "--walker") || !strcmp(a, "--shapes") || !strcmp(a, "--calls") ||
-                   !strcmp(a, "--seed")) {
+                   !strcmp(a, "--seed") || !strcmp(a, "--explain")) {
             if (!has)
                 return run_usage_error("sweep: %s needs a value (stackrace sweep --help)", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--walker")) {
                 walker = v;
+            } else if (!strcmp(a, "--explain")) {
+                explain_pc = v;
             } else if (!strcmp(a, "--shapes")) {
                 shapes = v;
             } else if (!run_parse_u64(v, &u) || (!strcmp(a, "--calls") && (u < 1 || u > 100000))) {
@@ -183,10 +278,18 @@ int cmd_sweep(int argc, char **argv)
     int rc = sweep_run(&c, &r);
     if (rc)
         return rc;
+    if (json && explain_pc)
+        return run_usage_error("sweep: --explain is text; --json --per-pc has the same evidence");
     if (json)
         print_json(&c, &r, per_pc);
     else
         print_text(&c, &r);
+    if (explain_pc && explain(&r, explain_pc) != 0) {
+        fprintf(stderr, "stackrace: sweep: --explain: no instruction '%s' in this sweep (the "
+                        "PCs are named as in --json --per-pc)\n", explain_pc);
+        sweep_free(&r);
+        return 2;
+    }
     sweep_free(&r);
     return 0;
 }

@@ -90,6 +90,7 @@ static void describe(char *out, size_t n, uintptr_t pc, bool ret)
 }
 
 void sweep_describe_pc(char *out, size_t n, uintptr_t pc) { describe(out, n, pc, false); }
+void sweep_describe_ra(char *out, size_t n, uintptr_t ra) { describe(out, n, ra, true); }
 
 /* ---- the child ---------------------------------------------------------- */
 
@@ -447,6 +448,36 @@ static void tell_error(tracer *t, const sweep_page *p, uintptr_t pc, unsigned re
     }
 }
 
+/* n bytes of the child's memory at addr (zeros where it cannot be read). */
+static void peek_bytes(const tracer *t, uintptr_t addr, unsigned char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i += sizeof(long)) {
+        errno = 0;
+        long word = ptrace(PTRACE_PEEKDATA, t->pid, (void *)(addr + i), NULL);
+        if (errno)
+            word = 0;
+        memcpy(out + i, &word, n - i < sizeof word ? n - i : sizeof word);
+    }
+}
+
+static void keep_evidence(tracer *t, const sweep_page *p, uintptr_t pc, sweep_pc *e, unsigned v)
+{
+    sweep_result *r = t->r;
+    if (e->evidence || r->nevidence >= SWEEP_EVIDENCE_MAX)
+        return;
+    sweep_evidence *ev = &r->evidence[r->nevidence++];
+    e->evidence = r->nevidence;
+    ev->verdict = (uint8_t)v;
+    ev->frame = (int8_t)p->at;
+    ev->truth_n = (uint8_t)(p->truth_n < EVIDENCE_FRAMES ? p->truth_n : EVIDENCE_FRAMES);
+    memcpy(ev->truth, p->truth, ev->truth_n * sizeof ev->truth[0]);
+    unsigned walk_n = p->walk_n > 1 ? (unsigned)p->walk_n - 1 : 0; /* walk[0] is the PC */
+    ev->walk_n = (uint8_t)(walk_n < EVIDENCE_FRAMES ? walk_n : EVIDENCE_FRAMES);
+    memcpy(ev->walk, p->walk + 1, ev->walk_n * sizeof ev->walk[0]);
+    peek_bytes(t, pc - EVIDENCE_BYTES, ev->before, EVIDENCE_BYTES);
+    peek_bytes(t, pc, ev->code, EVIDENCE_BYTES);
+}
+
 static void file_verdict(tracer *t, const sweep_page *p, uintptr_t pc)
 {
     sweep_result *r = t->r;
@@ -464,6 +495,8 @@ static void file_verdict(tracer *t, const sweep_page *p, uintptr_t pc)
     if (e) {
         e->region = (uint8_t)region;
         e->c.n[v]++;
+        if (verdict_is_wrong((verdict)v))
+            keep_evidence(t, p, pc, e, v);
     }
     if (verdict_is_wrong((verdict)v) && !r->first_wrong[region][0])
         tell_error(t, p, pc, region, v);
@@ -542,7 +575,9 @@ int sweep_run(const sweep_config *c, sweep_result *r)
     page = p;
     tracer t = {.r = r, .c = c, .cap = SWEEP_PC_TABLE};
     r->pcs = calloc(t.cap, sizeof *r->pcs);
-    if (!r->pcs) {
+    r->evidence = calloc(SWEEP_EVIDENCE_MAX, sizeof *r->evidence);
+    if (!r->pcs || !r->evidence) {
+        sweep_free(r);
         munmap(p, sizeof *p);
         fprintf(stderr, "stackrace: sweep: out of memory\n");
         return 2;
@@ -588,5 +623,7 @@ int sweep_run(const sweep_config *c, sweep_result *r)
 void sweep_free(sweep_result *r)
 {
     free(r->pcs);
+    free(r->evidence);
     r->pcs = NULL;
+    r->evidence = NULL;
 }

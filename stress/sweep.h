@@ -56,9 +56,23 @@ typedef struct sweep_counts {
 
 enum { SWEEP_PC_TABLE = 1u << 16 };
 
+/* The evidence of a PC's first error (lost, wrong, fault): what the walker
+ * returned, what the truth was, and the code there, as the tracer read it
+ * from the child. The bytes before the PC are the end of the instruction
+ * before it (x86 cannot be decoded backwards: a reader disassembles them). */
+enum { EVIDENCE_FRAMES = 16, EVIDENCE_BYTES = 16, SWEEP_EVIDENCE_MAX = 4096 };
+typedef struct sweep_evidence {
+    uint8_t verdict;
+    int8_t frame;             /* the first frame that differs or is missing */
+    uint8_t truth_n, walk_n;  /* after the PC */
+    uintptr_t truth[EVIDENCE_FRAMES], walk[EVIDENCE_FRAMES];
+    unsigned char before[EVIDENCE_BYTES], code[EVIDENCE_BYTES];
+} sweep_evidence;
+
 typedef struct sweep_pc {
     uintptr_t pc;
     uint8_t region;
+    unsigned evidence; /* 1 + its index in sweep_result.evidence; 0: none */
     sweep_counts c;
 } sweep_pc;
 
@@ -71,6 +85,8 @@ typedef struct sweep_result {
     char first_finding[200];  /* the first, told */
     double seconds;
     sweep_pc *pcs; /* a hash table of SWEEP_PC_TABLE slots; pc 0: empty (sweep_free) */
+    sweep_evidence *evidence; /* up to SWEEP_EVIDENCE_MAX, in the order met (sweep_free) */
+    unsigned nevidence;
     unsigned npcs;
     char first_wrong[REGION_COUNT][512]; /* each region's first lost or wrong walk, told */
 } sweep_result;
@@ -80,4 +96,6 @@ int sweep_run(const sweep_config *c, sweep_result *r);
 void sweep_free(sweep_result *r);
 /* "name+0xoff" for a PC of the sweep's program (shapes, trampoline). */
 void sweep_describe_pc(char *out, size_t n, uintptr_t pc);
+/* The same for a return address, named by its call (the byte before it). */
+void sweep_describe_ra(char *out, size_t n, uintptr_t ra);
 #endif

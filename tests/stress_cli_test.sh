@@ -103,6 +103,24 @@ r = json.load(open(sys.argv[1]))
 assert r["total"]["wrong"] > 0 and r["first_wrong"]["epilogue"].startswith("wrong at tail+"), r
 PYEOF
 ok "sweep: the frame-pointer walker's one blind spot, a tail call's jump, is seen"
+run 0 sweep --walker fp --shapes call,tail,leaf --calls 40 --json --per-pc
+PC=$(python3 - "$OUT" <<'PYEOF') || fail "sweep --per-pc evidence"
+import json, sys
+r = json.load(open(sys.argv[1]))
+bad = [e for e in r["per_pc"] if e["verdicts"]["wrong"] + e["verdicts"]["lost"]]
+assert bad and all("first_error" in e for e in bad), bad[:3]
+assert not any("first_error" in e for e in r["per_pc"] if e not in bad)
+ev = bad[0]["first_error"]
+assert ev["verdict"] in ("wrong", "lost") and ev["truth"] and ev["truth"] != ev["walk"], ev
+assert len(ev["bytes"].split()) == 16 and len(ev["bytes_before"].split()) == 16, ev
+print(bad[0]["pc"])
+PYEOF
+run 0 sweep --walker fp --shapes call,tail,leaf --calls 40 --explain "$PC"
+grep -q "^$PC (0x[0-9a-f]*), .* region: .*wrong [1-9]" "$OUT" && grep -q "the first error" "$OUT" &&
+    grep -q "^    walk " "$OUT" && grep -q "code at the PC: " "$OUT" || fail "sweep --explain $PC"
+run 2 sweep --walker fp --shapes call,leaf --calls 5 --explain nowhere+0x1
+grep -q "^stackrace: sweep: --explain: no instruction 'nowhere+0x1'" "$ERR" || fail "--explain nowhere"
+ok "sweep: an erring PC keeps its evidence (--per-pc, --explain); an unknown PC is exit 2"
 run 0 sweep --walker libgcc --calls 20 --json
 python3 - "$OUT" <<'PYEOF' || fail "sweep libgcc"
 import json, sys
