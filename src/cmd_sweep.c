@@ -11,6 +11,7 @@
 #include "report.h"
 #include "shapes.h"
 #include "sweep.h"
+#include "view.h"
 #include "walkers.h"
 
 static const char SWEEP_HELP[] =
@@ -116,6 +117,12 @@ static void evidence_json(const sweep_evidence *ev)
            ev->frame);
     frames_json("truth", ev->truth, ev->truth_n);
     frames_json("walk", ev->walk, ev->walk_n);
+    char last[64];
+    sweep_describe_ra(last, sizeof last, ev->stop_last);
+    printf(",\"stop\":{\"why\":\"%s\",\"code\":%ld,\"last\":", view_stop_name(ev->stop_why),
+           ev->stop_code);
+    report_json_string(stdout, ev->stop_last ? last : "");
+    putchar('}');
     bytes_hex(hex, ev->before, EVIDENCE_BYTES);
     printf(",\"bytes_before\":\"%s\"", hex);
     bytes_hex(hex, ev->code, EVIDENCE_BYTES);
@@ -166,6 +173,15 @@ static int explain(const sweep_result *r, const char *spec)
                "by their call)\n", verdict_name((verdict)ev->verdict), ev->frame);
         frames_text("truth", ev->truth, ev->truth_n);
         frames_text("walk", ev->walk, ev->walk_n);
+        if (ev->stop_why) {
+            char last[64];
+            sweep_describe_ra(last, sizeof last, ev->stop_last);
+            printf("  the walker said: %s (code %ld)%s%s\n", view_stop_name(ev->stop_why),
+                   ev->stop_code, ev->stop_last ? ", the last address it computed: " : "",
+                   ev->stop_last ? last : "");
+        } else {
+            printf("  the walker did not say why it stopped\n");
+        }
         bytes_hex(hex, ev->before, EVIDENCE_BYTES);
         printf("  code before the PC: %s\n", hex);
         bytes_hex(hex, ev->code, EVIDENCE_BYTES);

@@ -99,6 +99,14 @@ static void report_wrong(const mutator *m, bool foreign, bool remote, verdict_re
         fmt_hex(&b, v->missed_slot);
         fmt_str(&b, " held the trampoline");
     }
+    if (v->stop_why) {
+        fmt_str(&b, "; the walker said: ");
+        fmt_str(&b, view_stop_name(v->stop_why));
+        if (v->stop_last) {
+            fmt_str(&b, ", last address ");
+            fmt_hex(&b, v->stop_last);
+        }
+    }
     findings_add("walk-oracle", msg, detail);
 }
 

@@ -66,6 +66,9 @@ typedef struct sweep_page {
     unsigned shadow_depth;
     int walk_n;
     uintptr_t walk[24];
+    int stop_why;        /* what the walker said about its end (view.h) */
+    long stop_code;
+    uintptr_t stop_last;
 } sweep_page;
 
 const char *sweep_region_name(unsigned r)
@@ -192,6 +195,9 @@ static void child_sample(int sig, siginfo_t *info, void *ucv)
     page->walk_n = rec.n;
     for (int i = 0; i < rec.n && i < 24; i++)
         page->walk[i] = pcs[i];
+    page->stop_why = v.stop_why;
+    page->stop_code = v.stop_code;
+    page->stop_last = v.stop_last;
 }
 
 static _Noreturn void child_main(const sweep_config *c, const stress_config *sc)
@@ -442,10 +448,13 @@ static void tell_error(tracer *t, const sweep_page *p, uintptr_t pc, unsigned re
         len += snprintf(told + len, 512 - (size_t)len, " %s", where);
     }
     len += snprintf(told + len, 512 - (size_t)len, "; walk:");
-    for (int k = 1; k < p->walk_n && k < 13 && len < 480; k++) {
+    for (int k = 1; k < p->walk_n && k < 13 && len < 440; k++) {
         describe(where, sizeof where, p->walk[k], true);
         len += snprintf(told + len, 512 - (size_t)len, " %s", where);
     }
+    if (p->stop_why && len < 480)
+        snprintf(told + len, 512 - (size_t)len, "; the walker said: %s (%ld)",
+                 view_stop_name(p->stop_why), p->stop_code);
 }
 
 /* n bytes of the child's memory at addr (zeros where it cannot be read). */
@@ -469,6 +478,9 @@ static void keep_evidence(tracer *t, const sweep_page *p, uintptr_t pc, sweep_pc
     e->evidence = r->nevidence;
     ev->verdict = (uint8_t)v;
     ev->frame = (int8_t)p->at;
+    ev->stop_why = (uint8_t)p->stop_why;
+    ev->stop_code = p->stop_code;
+    ev->stop_last = p->stop_last;
     ev->truth_n = (uint8_t)(p->truth_n < EVIDENCE_FRAMES ? p->truth_n : EVIDENCE_FRAMES);
     memcpy(ev->truth, p->truth, ev->truth_n * sizeof ev->truth[0]);
     unsigned walk_n = p->walk_n > 1 ? (unsigned)p->walk_n - 1 : 0; /* walk[0] is the PC */

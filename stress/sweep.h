@@ -65,6 +65,9 @@ typedef struct sweep_evidence {
     uint8_t verdict;
     int8_t frame;             /* the first frame that differs or is missing */
     uint8_t truth_n, walk_n;  /* after the PC */
+    uint8_t stop_why;         /* what the walker said about its end (SR_STOP_*) */
+    long stop_code;
+    uintptr_t stop_last;
     uintptr_t truth[EVIDENCE_FRAMES], walk[EVIDENCE_FRAMES];
     unsigned char before[EVIDENCE_BYTES], code[EVIDENCE_BYTES];
 } sweep_evidence;

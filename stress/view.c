@@ -29,6 +29,22 @@ __attribute__((no_sanitize("address"))) static bool view_read(const sr_stack_wal
     return true;
 }
 
+static void view_stopped(const sr_stack_walk *w, int why, long code, uintptr_t last)
+{
+    stack_view *v = w->view;
+    v->stop_why = why > SR_STOP_UNSAID && why < SR_STOP_COUNT ? why : SR_STOP_UNSAID;
+    v->stop_code = code;
+    v->stop_last = last;
+}
+
+const char *view_stop_name(int why)
+{
+    static const char *const names[SR_STOP_COUNT] = {
+        "unsaid", "end of stack", "no unwind info", "error", "depth limit", "unreadable memory",
+        "declined"};
+    return why >= 0 && why < SR_STOP_COUNT ? names[why] : "unsaid";
+}
+
 saved_ctx view_context_of(const void *ucv)
 {
     const ucontext_t *uc = ucv;
@@ -48,6 +64,10 @@ void view_init(sr_stack_walk *w, stack_view *v, const mutator *m, const saved_ct
     v->pos = m->barriers.pos;
     v->missed = 0;
     v->missed_slot = 0;
+    v->stop_why = SR_STOP_UNSAID;
+    v->stop_code = 0;
+    v->stop_last = 0;
+    w->stopped = view_stopped;
     w->ucontext = uc;
     w->read = view_read;
     w->signal_return = shapes_signal_return();

@@ -20,6 +20,10 @@ typedef struct stack_view {
     unsigned pos, n;
     unsigned missed;
     uintptr_t missed_slot;
+    /* what the walker said about its end (native.h: sr_stack_walk.stopped) */
+    int stop_why;
+    long stop_code;
+    uintptr_t stop_last;
 } stack_view;
 
 /* Prepares w to walk m from `from` (uc: the signal's context, or NULL),
@@ -33,6 +37,8 @@ saved_ctx view_context_of(const void *uc);
  * Returns the number kept (0: the walk never reached pc). */
 int view_adapt(const stack_view *v, uintptr_t *pcs, int n, const saved_ctx *from,
                unsigned walker_flags);
+/* SR_STOP_*'s name: "end of stack", "no unwind info", ... */
+const char *view_stop_name(int why);
 /* Whether the word at addr is in the walked thread's stacks (for the oracle). */
 bool view_readable(const void *view, uintptr_t addr);
 #endif

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # plugin_walker_test.sh — a user's walkers from a shared object: listed,
 # checked (the correct one clean under barriers, the one that drops a frame
-# caught), and a plug-in of another walker ABI refused in one line.
-# usage: plugin_walker_test.sh STACKRACE GOOD.so BAD_ABI.so [SANITIZERS]
+# caught), a plug-in of another walker ABI refused in one line, one built
+# against the first release's header taken.
+# usage: plugin_walker_test.sh STACKRACE GOOD.so BAD_ABI.so FIRST_RELEASE.so [SANITIZERS]
 set -euo pipefail
-SR=$1 GOOD=$2 BAD=$3 SANITIZE=${4:-}
+SR=$1 GOOD=$2 BAD=$3 FIRST=$4 SANITIZE=${5:-}
 OUT=$(mktemp) ERR=$(mktemp)
 trap 'rm -f "$OUT" "$ERR"' EXIT
 fail() { echo "FAIL - $*"; head -c 2000 "$OUT"; head -c 2000 "$ERR"; exit 1; }
@@ -56,3 +57,8 @@ fi
 run 2 --plugin "$BAD" walkers
 [[ $(wc -l <"$ERR") == 1 ]] && grep -q "walker ABI 99" "$ERR" || fail "another ABI refused in one line"
 echo "ok - a plug-in of another walker ABI is refused"
+
+run 0 --plugin "$FIRST" stress --walker user-fp --shapes call,leaf --threads 2 --seconds 1 --json
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]==0 and r["validated"]>100, r' "$OUT" ||
+    fail "a plug-in of the first release's walk struct"
+echo "ok - a plug-in built against the first release's sr_stack_walk (no stopped) is taken"

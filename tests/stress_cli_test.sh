@@ -113,6 +113,7 @@ assert not any("first_error" in e for e in r["per_pc"] if e not in bad)
 ev = bad[0]["first_error"]
 assert ev["verdict"] in ("wrong", "lost") and ev["truth"] and ev["truth"] != ev["walk"], ev
 assert len(ev["bytes"].split()) == 16 and len(ev["bytes_before"].split()) == 16, ev
+assert ev["stop"]["why"] in ("end of stack", "unreadable memory", "depth limit"), ev  # fp says
 print(bad[0]["pc"])
 PYEOF
 run 0 sweep --walker fp --shapes call,tail,leaf --calls 40 --explain "$PC"

@@ -292,7 +292,7 @@ static void test_view_adapt(void)
         shapes_learn_signal_return(sr = 0x7000);
     uintptr_t walk[] = {0x50, 0x51, sr, sr, 0x60, 0x61};
     saved_ctx from = {sr, (uintptr_t)&stack[8], 0};
-    stack_view v = {&m, 0, 0, 0, 0};
+    stack_view v = {.m = &m};
     int n = view_adapt(&v, walk, 6, &from, SR_WALKER_LIVE);
     CHECK(n == 3 && walk[0] == sr && walk[1] == 0x60, "kept %d from %lx", n, (unsigned long)walk[0]);
 

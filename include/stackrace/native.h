@@ -34,6 +34,13 @@
  *
  * Declining is allowed and counted: return 0 when the stack cannot be
  * walked reliably. Returning frames that are not the thread's is a finding.
+ *
+ * A walker may say why its walk ended (w->stopped: the end of the stack, no
+ * unwind information, an error of its library with the library's code, the
+ * depth limit, memory it could not read), and the last address it computed
+ * but did not return. The engine keeps it with every error's evidence
+ * (`sweep --explain`, stress findings), so that a walk that lost frames says
+ * whether the walker thought it had reached the end or gave up.
  */
 #ifndef STACKRACE_NATIVE_H
 #define STACKRACE_NATIVE_H
@@ -60,7 +67,35 @@ struct sr_stack_walk {
      * signal frame. 0 if unknown. */
     uintptr_t signal_return;
     void *view; /* the engine's, for read */
+    /* Optional to call, once, before returning: why the walk ended
+     * (SR_STOP_*), the walker's own code for it (a library's return value;
+     * 0 if none) and the last address it computed that is not among the
+     * PCs it returns (0 if none). Async-signal-safe. Added after the first
+     * release: a plug-in built against the older header never calls it. */
+    void (*stopped)(const sr_stack_walk *w, int why, long code, uintptr_t last);
 };
+
+/* Why a walk ended, as its walker says (sr_stack_walk.stopped). */
+enum sr_walk_stop {
+    SR_STOP_UNSAID = 0, /* the walker did not say */
+    SR_STOP_END,        /* it reached what it takes for the outermost frame */
+    SR_STOP_NO_INFO,    /* no unwind information for the next frame */
+    SR_STOP_ERROR,      /* its library reported an error (code: the library's) */
+    SR_STOP_DEPTH,      /* the PCs buffer is full */
+    SR_STOP_UNREADABLE, /* memory it needed could not be read */
+    SR_STOP_DECLINED,   /* it refused to go on (a frame it cannot walk reliably) */
+    SR_STOP_COUNT
+};
+
+/* Says why the walk ended, returning n (the walk's frame count), so that a
+ * walker can end with `return sr_walk_end_because(w, n, SR_STOP_END, 0, 0);`. */
+static inline int sr_walk_end_because(const sr_stack_walk *w, int n, int why, long code,
+                                      uintptr_t last)
+{
+    if (w->stopped)
+        w->stopped(w, why, code, last);
+    return n;
+}
 
 enum {
     SR_WALKER_NEEDS_FP = 1u << 0, /* correct only on code that keeps frame pointers */

@@ -74,30 +74,32 @@ static int fp_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
          * the handler has returned, its frame's return address popped, and
          * the kernel's ucontext is at sp */
         if (!(fp = step_signal_frame(w, w->sp - 8, pcs, &n, max)))
-            return n;
+            return sr_walk_end_because(w, n, SR_STOP_UNREADABLE, 0, w->sp);
     } else if (edge >= 0 && n < max && w->read(w, w->sp + (uintptr_t)edge, &ra) && ra) {
         pcs[n++] = ra; /* rbp is the caller's: the chain goes on from it */
         if (w->signal_return && ra == w->signal_return &&
             !(fp = step_signal_frame(w, w->sp + (uintptr_t)edge, pcs, &n, max)))
-            return n;
+            return sr_walk_end_because(w, n, SR_STOP_UNREADABLE, 0, w->sp);
     }
     while (n < max) {
         uintptr_t next;
-        if (!w->read(w, fp, &next) || !w->read(w, fp + 8, &ra) || ra == 0)
-            break;
+        if (!w->read(w, fp, &next) || !w->read(w, fp + 8, &ra))
+            return sr_walk_end_because(w, n, SR_STOP_UNREADABLE, 0, fp);
+        if (ra == 0)
+            return sr_walk_end_because(w, n, SR_STOP_END, 0, fp);
         pcs[n++] = ra;
         if (w->signal_return && ra == w->signal_return) {
             if (!(fp = step_signal_frame(w, fp + 8, pcs, &n, max)))
-                break;
+                return sr_walk_end_because(w, n, SR_STOP_UNREADABLE, 0, fp + 8);
             crossed = true;
             continue;
         }
-        if (next <= fp && !crossed)
-            break;
+        if (next <= fp && !crossed) /* a chain that does not go up: its end */
+            return sr_walk_end_because(w, n, SR_STOP_END, 0, next);
         crossed = false;
         fp = next;
     }
-    return n;
+    return sr_walk_end_because(w, n, SR_STOP_DEPTH, 0, 0);
 }
 
 const sr_walker walker_fp = {

@@ -45,12 +45,14 @@ static int libgcc_init(char *why, size_t n)
     return 0;
 }
 
+/* _Unwind_Backtrace's code: _URC_END_OF_STACK (5) also when no FDE covers
+ * the next frame (libgcc's uw_frame_state_for says so for both). */
 static int libgcc_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
 {
-    (void)w;
     collect c = {pcs, 0, max};
-    unwind_backtrace(one_frame, &c);
-    return c.n;
+    int rc = unwind_backtrace(one_frame, &c);
+    int why = c.n >= max ? SR_STOP_DEPTH : rc == URC_END_OF_STACK ? SR_STOP_END : SR_STOP_ERROR;
+    return sr_walk_end_because(w, c.n, why, rc, 0);
 }
 
 const sr_walker walker_libgcc = {

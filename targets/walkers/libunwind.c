@@ -94,6 +94,32 @@ static int load_local(char *why, size_t n)
     return rc;
 }
 
+/* The unw_step loop both cursor kinds share, saying why it ended: unw_step
+ * returns 0 at the outermost frame and a negative UNW_E* on an error. */
+static int step_loop(unw_cursor_t *cur, int (*step)(unw_cursor_t *),
+                     int (*get_reg)(unw_cursor_t *, int, unw_word_t *), const sr_stack_walk *w,
+                     uintptr_t *pcs, int max)
+{
+    int n = 0;
+    for (;;) {
+        unw_word_t ip;
+        int rc = get_reg(cur, UNW_REG_IP, &ip);
+        if (rc != 0)
+            return sr_walk_end_because(w, n, SR_STOP_ERROR, rc, 0);
+        if (ip == 0)
+            return sr_walk_end_because(w, n, SR_STOP_END, 0, 0);
+        pcs[n++] = (uintptr_t)ip;
+        if (n >= max)
+            return sr_walk_end_because(w, n, SR_STOP_DEPTH, 0, 0);
+        if ((rc = step(cur)) <= 0) {
+            unw_word_t next = 0;
+            get_reg(cur, UNW_REG_IP, &next);
+            int why = rc == 0 ? SR_STOP_END : rc == -UNW_ENOINFO ? SR_STOP_NO_INFO : SR_STOP_ERROR;
+            return sr_walk_end_because(w, n, why, rc, next != ip ? (uintptr_t)next : 0);
+        }
+    }
+}
+
 /* Gives the local space policy p, unless it has it (unw_set_caching_policy
  * also flushes the caches: a generation count bumped, no lock). */
 static void local_policy(unw_caching_policy_t p)
@@ -116,14 +142,7 @@ static int unwind_step_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
     if (!w->ucontext ||
         local.init_local2(&cur, (unw_context_t *)w->ucontext, UNW_INIT_SIGNAL_FRAME) != 0)
         return 0;
-    int n = 0;
-    do {
-        unw_word_t ip;
-        if (local.get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
-            break;
-        pcs[n++] = (uintptr_t)ip;
-    } while (n < max && local.step(&cur) > 0);
-    return n;
+    return step_loop(&cur, local.step, local.get_reg, w, pcs, max);
 }
 
 /* The remote walk's state: the registers it starts from and the copy. */
@@ -272,14 +291,7 @@ static int remote_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
     unw_cursor_t cur;
     if (remote.init_remote(&cur, remote.as, s) != 0)
         return 0;
-    int n = 0;
-    do {
-        unw_word_t ip;
-        if (remote.get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0)
-            break;
-        pcs[n++] = (uintptr_t)ip;
-    } while (n < max && remote.step(&cur) > 0);
-    return n;
+    return step_loop(&cur, remote.step, remote.get_reg, w, pcs, max);
 }
 
 /* One walker of each kind per policy: init loads and sets the policy, the

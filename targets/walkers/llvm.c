@@ -46,19 +46,28 @@ static int llvm_init(char *why, size_t n)
 
 static int llvm_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
 {
-    (void)w;
     llvm_context ctx;
     llvm_cursor cur;
     if (llvm_getcontext(&ctx) != 0 || llvm_init_local(&cur, &ctx) != 0)
         return 0;
     int n = 0;
-    do {
+    for (;;) {
         uintptr_t ip;
-        if (llvm_get_reg(&cur, LLVM_UNW_REG_IP, &ip) != 0 || ip == 0)
-            break;
+        int rc = llvm_get_reg(&cur, LLVM_UNW_REG_IP, &ip);
+        if (rc != 0)
+            return sr_walk_end_because(w, n, SR_STOP_ERROR, rc, 0);
+        if (ip == 0)
+            return sr_walk_end_because(w, n, SR_STOP_END, 0, 0);
         pcs[n++] = ip;
-    } while (n < max && llvm_step(&cur) > 0);
-    return n;
+        if (n >= max)
+            return sr_walk_end_because(w, n, SR_STOP_DEPTH, 0, 0);
+        if ((rc = llvm_step(&cur)) <= 0) { /* 0: the end (UNW_STEP_END); < 0: an error */
+            uintptr_t next = 0;
+            llvm_get_reg(&cur, LLVM_UNW_REG_IP, &next);
+            return sr_walk_end_because(w, n, rc == 0 ? SR_STOP_END : SR_STOP_ERROR, rc,
+                                       next != ip ? next : 0);
+        }
+    }
 }
 
 const sr_walker walker_llvm = {

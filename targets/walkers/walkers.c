@@ -3,6 +3,7 @@
  */
 #include "walkers.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,8 +60,11 @@ int walkers_load_plugin(void *entry, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: its " SR_WALKER_ENTRY " returned NULL", path);
         return -1;
     }
-    if (p->abi != SR_WALKER_ABI || p->sizeof_walker != sizeof(sr_walker) ||
-        p->sizeof_stack_walk != sizeof(sr_stack_walk)) {
+    /* a walk struct without `stopped` is the first release's: such a
+     * walker never calls it, and reads nothing past its own end */
+    bool walk_ok = p->sizeof_stack_walk == sizeof(sr_stack_walk) ||
+                   p->sizeof_stack_walk == offsetof(sr_stack_walk, stopped);
+    if (p->abi != SR_WALKER_ABI || p->sizeof_walker != sizeof(sr_walker) || !walk_ok) {
         snprintf(err, errlen,
                  "%s: built for walker ABI %u (walker %u, walk %u bytes); this stackrace has "
                  "ABI %u (%zu, %zu): rebuild it against this stackrace's headers",

@@ -8,9 +8,15 @@
  * the first is clean, the other two caught, the naive one by stress and
  * sweep alike; and one that faults (reads address 16), which must be a
  * fault and a finding, never a decline. BAD_ABI builds one the loader must
- * refuse.
+ * refuse; FIRST_RELEASE one that says it was built against the first
+ * release's sr_stack_walk (no `stopped`), which the loader must take.
  */
 #include <stackrace/native.h>
+
+#ifdef FIRST_RELEASE /* its header had no `stopped` */
+#undef sr_walk_end_because
+#define sr_walk_end_because(w, n, why, code, last) (n)
+#endif
 
 /* Where the return address is when rbp is not yet (or no longer) the
  * interrupted frame's: an offset from sp, or -1. */
@@ -41,7 +47,7 @@ static int walk(const sr_stack_walk *w, uintptr_t *pcs, int max, int drop, int l
         if (w->signal_return && ra == w->signal_return)
             return 0; /* signal frames: decline (this walker does not step over them) */
         if (next <= fp)
-            break;
+            return sr_walk_end_because(w, n, SR_STOP_END, 0, next);
         fp = next;
     }
     return n;
@@ -70,4 +76,18 @@ static const sr_walker user_skip = {"user-skip", "drops the caller's frame",
 #undef SR_WALKER_ABI
 #define SR_WALKER_ABI 99
 #endif
+#ifdef FIRST_RELEASE
+#include <stddef.h>
+static const sr_walker *const first_release_walkers[] = {&user_fp, &user_naive, &user_skip,
+                                                          &user_crash};
+__attribute__((visibility("default"))) const sr_walker_plugin *stackrace_walkers_v1(void);
+__attribute__((visibility("default"))) const sr_walker_plugin *stackrace_walkers_v1(void)
+{
+    static const sr_walker_plugin plugin = {SR_WALKER_ABI, sizeof(sr_walker),
+                                            offsetof(sr_stack_walk, stopped), "user-walkers",
+                                            first_release_walkers, 4};
+    return &plugin;
+}
+#else
 SR_WALKER_PLUGIN("user-walkers", &user_fp, &user_naive, &user_skip, &user_crash)
+#endif
