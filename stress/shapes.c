@@ -25,6 +25,15 @@ void shape_saved_nofp(struct mutator *m);
 void shape_noreturn(struct mutator *m);
 void shape_throw(struct mutator *m);
 void shape_leaf_packed(struct mutator *m);
+void shape_leaf_leave(struct mutator *m);
+
+/* The offsets shape_leave_x86_64.S writes the shadow with. */
+_Static_assert(offsetof(struct mutator, shadow) == 0 && offsetof(shadow, depth) == 0 &&
+                   offsetof(shadow, f) == 8 && sizeof(shadow_frame) == 24 &&
+                   offsetof(shadow_frame, slot) == 8 && offsetof(shadow_frame, shape) == 16 &&
+                   offsetof(shadow_frame, kind) == 17 && SHAPE_LEAF_LEAVE == 16 &&
+                   FRAME_CALL == 0,
+               "the shadow's layout in shape_leave_x86_64.S");
 
 static void handler_as_shape(struct mutator *m) { (void)m; }
 
@@ -48,6 +57,7 @@ static const shape_info table[SHAPE_COUNT] = {
     [SHAPE_NORETURN] = {"noreturn", shape_noreturn, false, true},
     [SHAPE_THROW] = {"throw", shape_throw, true, false}, /* only noreturn calls it */
     [SHAPE_LEAF_PACKED] = {"leaf-packed", shape_leaf_packed, true, true},
+    [SHAPE_LEAF_LEAVE] = {"leaf-leave", shape_leaf_leave, true, true},
 };
 
 const shape_fn shape_fns[SHAPE_COUNT] = {
@@ -57,6 +67,7 @@ const shape_fn shape_fns[SHAPE_COUNT] = {
     [SHAPE_CALL_NOFP] = shape_plain_nofp, [SHAPE_LEAF_NOFP] = shape_leaf_nofp,
     [SHAPE_SAVED_NOFP] = shape_saved_nofp, [SHAPE_NORETURN] = shape_noreturn,
     [SHAPE_THROW] = shape_throw, [SHAPE_LEAF_PACKED] = shape_leaf_packed,
+    [SHAPE_LEAF_LEAVE] = shape_leaf_leave,
 };
 
 const shape_info *shape_at(unsigned id) { return id < SHAPE_COUNT ? &table[id] : NULL; }

@@ -45,6 +45,7 @@ enum shape_id {
     SHAPE_NORETURN,    /* 1-byte aligned: ends with a call of throw (shapes_packed.c) */
     SHAPE_THROW,       /* starts at noreturn's return address; longjmps back */
     SHAPE_LEAF_PACKED, /* starts at throw's longjmp call's return address */
+    SHAPE_LEAF_LEAVE,  /* by hand: an epilogue with leave (shape_leave_x86_64.S) */
     SHAPE_COUNT
 };
 

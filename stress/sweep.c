@@ -350,7 +350,8 @@ static unsigned region_update(tracer *t, const sweep_page *p, uintptr_t pc)
     for (unsigned i = 0; i < t->n; i++)
         if (t->f[i].signal)
             return REGION_SIGNAL;
-    if (p->shape < 0 || p->shape == SHAPE_LEAF || p->shape == SHAPE_LEAF_NOFP)
+    if (p->shape < 0 || p->shape == SHAPE_LEAF || p->shape == SHAPE_LEAF_NOFP ||
+        p->shape == SHAPE_LEAF_PACKED || p->shape == SHAPE_LEAF_LEAVE)
         return REGION_LEAF;
     if (p->shape == SHAPE_ROOT)
         return REGION_BODY;

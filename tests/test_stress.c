@@ -650,12 +650,13 @@ static void test_layouts(void)
           "fp: %llu exact, %llu lost, %llu wrong, %llu faults", (unsigned long long)st.exact,
           (unsigned long long)st.lost, (unsigned long long)st.wrong,
           (unsigned long long)st.faults);
-    /* libgcc (loaded by test_signal_safety) through noreturn's frames: it
-     * looks up a return address's call, not its next function */
+    /* libgcc (loaded by test_signal_safety) through noreturn's frames (it
+     * looks up a return address's call, not its next function) and the
+     * hand-written leave epilogue's CFI */
     char why[128];
     CHECK(walker_libgcc.init(why, sizeof why) == 0, "libgcc: %s", why);
     unsigned packed = (1u << SHAPE_NORETURN) | (1u << SHAPE_LEAF_PACKED) | (1u << SHAPE_CALL) |
-                      (1u << SHAPE_LEAF);
+                      (1u << SHAPE_LEAF) | (1u << SHAPE_LEAF_LEAVE);
     st = run_on(&walker_libgcc, packed, 1.5, false, false, false);
     CHECK(st.longjmps > 0, "no throw");
     CHECK(st.exact > 0 && st.wrong == 0 && st.lost == 0 && st.faults == 0,
