@@ -3,6 +3,7 @@
  * walked under ptrace and judged against the truth the tracer observed
  * (stress/sweep.h).
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,33 @@ static const char SWEEP_HELP[] =
     "                    errors the first one's evidence: the walk and the truth\n"
     "                    after the PC, and the code bytes before and at it\n"
     "  --explain PC      after the summary, everything the sweep knows about one\n"
-    "                    instruction (as the tables name it, e.g. throw+0x0, or an\n"
-    "                    address 0x...)\n"
+    "                    instruction, named as --per-pc names it (throw+0x0,\n"
+    "                    libc.so.6+0x3f2a0) or by its address in this run (0x...)\n"
     "\n"
     "Exit status: 0 when the sweep ran to the end (whatever the verdicts), 2 on\n"
     "bad usage, when the traced child could not be run, or when --explain's PC\n"
     "was never reached.\n";
+
+/* A PC as the tables name it: shape+offset, trampoline+offset, or else
+ * object+offset (dladdr: stable from run to run, where the address is not,
+ * under ASLR). The parent's names: the child runs the same mappings. */
+static void name_any(char *out, size_t n, uintptr_t pc, bool ret)
+{
+    if (ret)
+        sweep_describe_ra(out, n, pc);
+    else
+        sweep_describe_pc(out, n, pc);
+    Dl_info info;
+    if (strncmp(out, "0x", 2) || !pc || !dladdr((void *)(ret ? pc - 1 : pc), &info) ||
+        !info.dli_fname || !info.dli_fbase)
+        return;
+    const char *base = strrchr(info.dli_fname, '/');
+    snprintf(out, n, "%s+0x%lx", base ? base + 1 : info.dli_fname,
+             (unsigned long)(pc - (uintptr_t)info.dli_fbase));
+}
+
+static void name_pc(char *out, size_t n, uintptr_t pc) { name_any(out, n, pc, false); }
+static void name_ra(char *out, size_t n, uintptr_t ra) { name_any(out, n, ra, true); }
 
 static void counts_json(const sweep_counts *c)
 {
@@ -96,7 +118,7 @@ static void frames_json(const char *key, const uintptr_t *pcs, unsigned n)
     printf(",\"%s\":[", key);
     for (unsigned k = 0; k < n; k++) {
         char where[64];
-        sweep_describe_ra(where, sizeof where, pcs[k]);
+        name_ra(where, sizeof where, pcs[k]);
         if (k)
             putchar(',');
         report_json_string(stdout, where);
@@ -118,7 +140,7 @@ static void evidence_json(const sweep_evidence *ev)
     frames_json("truth", ev->truth, ev->truth_n);
     frames_json("walk", ev->walk, ev->walk_n);
     char last[64];
-    sweep_describe_ra(last, sizeof last, ev->stop_last);
+    name_ra(last, sizeof last, ev->stop_last);
     printf(",\"stop\":{\"why\":\"%s\",\"code\":%ld,\"last\":", view_stop_name(ev->stop_why),
            ev->stop_code);
     report_json_string(stdout, ev->stop_last ? last : "");
@@ -139,7 +161,7 @@ static void frames_text(const char *label, const uintptr_t *pcs, unsigned n)
     printf("    %-6s", label);
     for (unsigned k = 0; k < n; k++) {
         char where[64];
-        sweep_describe_ra(where, sizeof where, pcs[k]);
+        name_ra(where, sizeof where, pcs[k]);
         printf(" %s", where);
     }
     printf("%s\n", n ? "" : " (nothing)");
@@ -156,7 +178,7 @@ static int explain(const sweep_result *r, const char *spec)
         char where[64];
         if (!e->pc)
             continue;
-        sweep_describe_pc(where, sizeof where, e->pc);
+        name_pc(where, sizeof where, e->pc);
         if (e->pc != addr && strcmp(where, spec))
             continue;
         printf("%s (%#lx), %s region:", where, (unsigned long)e->pc, sweep_region_name(e->region));
@@ -175,7 +197,7 @@ static int explain(const sweep_result *r, const char *spec)
         frames_text("walk", ev->walk, ev->walk_n);
         if (ev->stop_why) {
             char last[64];
-            sweep_describe_ra(last, sizeof last, ev->stop_last);
+            name_ra(last, sizeof last, ev->stop_last);
             printf("  the walker said: %s (code %ld)%s%s\n", view_stop_name(ev->stop_why),
                    ev->stop_code, ev->stop_last ? ", the last address it computed: " : "",
                    ev->stop_last ? last : "");
@@ -223,7 +245,7 @@ static void print_json(const sweep_config *c, const sweep_result *r, bool per_pc
             if (!e->pc)
                 continue;
             char where[64];
-            sweep_describe_pc(where, sizeof where, e->pc);
+            name_pc(where, sizeof where, e->pc);
             printf(first ? "{\"pc\":" : ",{\"pc\":");
             first = false;
             report_json_string(stdout, where);

@@ -114,6 +114,7 @@ ev = bad[0]["first_error"]
 assert ev["verdict"] in ("wrong", "lost") and ev["truth"] and ev["truth"] != ev["walk"], ev
 assert len(ev["bytes"].split()) == 16 and len(ev["bytes_before"].split()) == 16, ev
 assert ev["stop"]["why"] in ("end of stack", "unreadable memory", "depth limit"), ev  # fp says
+assert all(not e["pc"].startswith("0x") for e in r["per_pc"]), "a PC named by its address"
 print(bad[0]["pc"])
 PYEOF
 run 0 sweep --walker fp --shapes call,tail,leaf --calls 40 --explain "$PC"
