@@ -70,6 +70,20 @@ static bool same(const nfinding *f, const char *check, const char *message)
     return !strcmp(f->check, check) && !strcmp(f->message, message);
 }
 
+/* Whether slot f is filled in. A slot claimed but not yet filled is waited
+ * for, briefly: two threads meeting the same new finding at once would
+ * otherwise both claim a slot and split its count (seen: three threads
+ * whose walker faulted at their first samples). Bounded, because the
+ * filler may be the very thread this handler interrupted; then the finding
+ * is told twice, never lost. */
+static bool published(const nfinding *f)
+{
+    for (unsigned spin = 0; spin < (1u << 20); spin++)
+        if (atomic_load_explicit(&f->ready, memory_order_acquire))
+            return true;
+    return false;
+}
+
 int findings_add(const char *check, const char *message, const char *detail)
 {
     if (atomic_fetch_add(&total, 1) == 0) {
@@ -79,8 +93,7 @@ int findings_add(const char *check, const char *message, const char *detail)
     }
     unsigned n = atomic_load(&claimed);
     for (unsigned i = 0; i < n && i < FINDINGS_MAX; i++)
-        if (atomic_load_explicit(&table[i].ready, memory_order_acquire) &&
-            same(&table[i], check, message)) {
+        if (published(&table[i]) && same(&table[i], check, message)) {
             atomic_fetch_add(&table[i].count, 1);
             return (int)i;
         }

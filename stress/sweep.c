@@ -235,6 +235,12 @@ static _Noreturn void child_main(const sweep_config *c, const stress_config *sc)
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sa.sa_sigaction = shape_trap_handler;
     sigaction(SIGILL, &sa, NULL);
+    /* the signal return trampoline, known before the first trap: the
+     * handler learns it only after its first instruction, and a walker
+     * sampled there would be judged without it (as stress's sampler does) */
+    struct sigaction now;
+    if (sigaction(SIGILL, NULL, &now) == 0 && now.sa_restorer)
+        shapes_learn_signal_return((uintptr_t)now.sa_restorer);
     stack_t off = {.ss_flags = SS_DISABLE};
     sigaltstack(&off, NULL);
 

@@ -47,7 +47,7 @@ PYEOF
 
 # the frame-pointer shapes but the tail call, whose jump no frame-pointer
 # walker can see (the sweep below shows that blind spot caught)
-FP_NO_TAIL=call,leaf,large,alloca,saved,recurse
+FP_NO_TAIL=call,leaf,large,alloca,saved,recurse,leaf-packed,leaf-leave
 for mode in "" --remote; do
     # shellcheck disable=SC2086
     run 0 stress --walker fp --barriers $mode --shapes "$FP_NO_TAIL" --threads 2 --seconds 2 --json
@@ -96,6 +96,14 @@ assert reg["body"]["exact"] > 0.99 * sum(reg["body"].values()), reg["body"]
 assert set(r["total"]) == {"exact", "declined", "stopped", "lost", "wrong", "fault"}, r["total"]
 PYEOF
 ok "sweep: the frame-pointer walker is exact in prologues and bodies"
+run 0 sweep --walker fp --shapes "$FP_NO_TAIL" --calls 150 --json
+python3 - "$OUT" <<'PYEOF' || fail "sweep fp, no tail call"
+import json, sys
+r = json.load(open(sys.argv[1]))
+sig = r["regions"]["signal frame"]
+assert sum(sig.values()) > 100 and r["total"]["exact"] == r["instructions"], r
+PYEOF
+ok "sweep: off the tail call, the frame-pointer walker is exact everywhere, signal frames included (the first trap's too)"
 run 0 sweep --walker fp --shapes call,tail,leaf --calls 40 --json
 python3 - "$OUT" <<'PYEOF' || fail "sweep fp, tail call"
 import json, sys
