@@ -88,8 +88,16 @@ int barrier_remove(barrier_table *t, uintptr_t *bad)
 
 void barrier_unwind(barrier_table *t, uintptr_t lo, uintptr_t sp)
 {
-    while (t->pos < t->n && t->e[t->pos].slot >= lo && t->e[t->pos].slot < sp)
+    while (t->pos < t->n && t->e[t->pos].slot >= lo && t->e[t->pos].slot < sp) {
+        /* the frame may still be running (the one about to longjmp): its
+         * slot gets its return address back before the entry goes, so
+         * that no instant shows a trampoline without an entry */
+        volatile uintptr_t *slot = (volatile uintptr_t *)t->e[t->pos].slot;
+        if (*slot == barrier_pc())
+            *slot = t->e[t->pos].orig;
+        atomic_signal_fence(memory_order_seq_cst);
         t->pos++;
+    }
 }
 
 uintptr_t barrier_lookup(const barrier_table *t, unsigned pos, unsigned n, uintptr_t slot)

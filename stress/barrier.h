@@ -79,7 +79,10 @@ int barrier_install(barrier_table *t, const shadow *s, uintptr_t *bad);
 int barrier_remove(barrier_table *t, uintptr_t *bad);
 /* The thread abandons its frames in [lo, sp) (a longjmp to a frame whose slot
  * is sp, on a stack that starts at lo): drops their entries, as they will
- * never be returned through (Go's gcUnwindBarriers). The stack's bounds
+ * never be returned through (Go's gcUnwindBarriers), each slot restored
+ * first: the frame calling this is among them and still runs until its
+ * longjmp, and a sampler between the two would otherwise meet a trampoline
+ * no entry explains (the sweep saw it: every walker "wrong" there). The stack's bounds
  * matter: a thread's frames span its stack and its signal stack, and which
  * of the two lies higher is the kernel's choice, so an address comparison
  * alone would drop the live frames of the other stack. Called by the thread
