@@ -198,35 +198,34 @@ int shapes_parse(const char *spec, unsigned *mask, char *why, size_t n)
     return 0;
 }
 
-/* Runs shape_tail on this thread with a program that returns at once and a
- * leaf as the jump's target: if the compiler made the call a jump, the leaf
- * returns where shape_tail would have. */
-static bool tail_is_a_jump(void)
+/* Runs shape id on this thread with a program that returns at once
+ * (max_depth 0), probing: what the shape saw is left in probe_ra. */
+static const mutator *probe(unsigned id)
 {
-    static stress_config cfg; /* max_depth 0: every program returns at once */
-    static mutator probe;
-    memset(&probe, 0, sizeof probe);
-    probe.cfg = &cfg;
-    probe.probing = true;
-    probe.stack_hi = UINTPTR_MAX;
-    shape_fns[SHAPE_TAIL](&probe);
-    return probe.probe_ra[0] != 0 && probe.probe_ra[0] == probe.probe_ra[1];
+    static stress_config cfg;
+    static mutator m;
+    memset(&m, 0, sizeof m);
+    m.cfg = &cfg;
+    m.probing = true;
+    m.stack_hi = UINTPTR_MAX;
+    shape_fns[id](&m);
+    return &m;
 }
 
-/* Runs shape_noreturn on this thread with a program that returns at once:
- * throw sees its own first instruction as its return address if the
+/* A leaf is the tail call's target: if the compiler made the call a jump,
+ * the leaf returns where shape_tail would have. */
+static bool tail_is_a_jump(void)
+{
+    const mutator *m = probe(SHAPE_TAIL);
+    return m->probe_ra[0] != 0 && m->probe_ra[0] == m->probe_ra[1];
+}
+
+/* throw sees its own first instruction as its return address if the
  * compiler made noreturn's call of throw its last instruction and packed
  * throw right behind it (shapes_packed.c). */
 static bool noreturn_is_packed(void)
 {
-    static stress_config cfg;
-    static mutator probe;
-    memset(&probe, 0, sizeof probe);
-    probe.cfg = &cfg;
-    probe.probing = true;
-    probe.stack_hi = UINTPTR_MAX;
-    shape_fns[SHAPE_NORETURN](&probe);
-    return probe.probe_ra[2] == shape_start(SHAPE_THROW);
+    return probe(SHAPE_NORETURN)->probe_ra[2] == shape_start(SHAPE_THROW);
 }
 
 int shapes_init(char *why, unsigned n)
