@@ -148,7 +148,12 @@ static void evidence_json(const sweep_evidence *ev)
     bytes_hex(hex, ev->before, EVIDENCE_BYTES);
     printf(",\"bytes_before\":\"%s\"", hex);
     bytes_hex(hex, ev->code, EVIDENCE_BYTES);
-    printf(",\"bytes\":\"%s\"}", hex);
+    printf(",\"bytes\":\"%s\"", hex);
+    if (ev->fault[0]) {
+        printf(",\"fault\":");
+        report_json_string(stdout, ev->fault);
+    }
+    putchar('}');
 }
 
 static const sweep_evidence *evidence_of(const sweep_result *r, const sweep_pc *e)
@@ -193,6 +198,8 @@ static int explain(const sweep_result *r, const char *spec)
         char hex[3 * EVIDENCE_BYTES + 1];
         printf("  the first error: %s, frame %d (frames after the PC, return addresses named "
                "by their call)\n", verdict_name((verdict)ev->verdict), ev->frame);
+        if (ev->fault[0])
+            printf("  %s\n", ev->fault);
         frames_text("truth", ev->truth, ev->truth_n);
         frames_text("walk", ev->walk, ev->walk_n);
         if (ev->stop_why) {

@@ -39,7 +39,7 @@ static int walk_once(const sr_walker *w, mutator *m, const ucontext_t *uc, uintp
     saved_ctx at = view_context_of(uc);
     view_init(&sw, &v, m, &at, uc);
     int n = w->walk(&sw, pcs, WALK_MAX);
-    walk_record rec = {pcs, n, n, 0, w->flags};
+    walk_record rec = {pcs, n, n, 0, w->flags, 0};
     if (n > 0 && (w->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
         rec.n = view_adapt(&v, pcs, n, &at, w->flags);
     if (judged) {

@@ -25,7 +25,7 @@ enum { FINDINGS_MAX = 64 };
 typedef struct nfinding {
     char check[24];
     char message[160];
-    char detail[640];
+    char detail[1024];
     atomic_uint count;  /* times seen (same signature) */
     atomic_int ready;   /* 1 once whole */
 } nfinding;

@@ -50,7 +50,9 @@ static void describe_pc(fmtbuf *b, uintptr_t pc, bool ret, uintptr_t signal_retu
     } else if (signal_return && pc == signal_return) {
         fmt_str(b, "sigreturn");
     } else {
-        fmt_hex(b, pc);
+        char where[80];
+        guard_describe_pc(where, sizeof where, pc);
+        fmt_str(b, where);
     }
 }
 
@@ -66,9 +68,9 @@ static void describe_frames(fmtbuf *b, const uintptr_t *pcs, int n)
 }
 
 static void report_wrong(const mutator *m, bool foreign, bool remote, verdict_result r,
-                         const uintptr_t *pcs, int n, const oracle_sample *o, const stack_view *v)
+                         const walk_record *rec, const oracle_sample *o, const stack_view *v)
 {
-    char msg[160], detail[640];
+    char msg[160], detail[1024];
     fmtbuf b;
     fmt_init(&b, msg, sizeof msg);
     fmt_str(&b, "walker ");
@@ -93,7 +95,14 @@ static void report_wrong(const mutator *m, bool foreign, bool remote, verdict_re
     fmt_str(&b, r.v == VERDICT_LOST ? " is missing; truth:" : " differs; truth:");
     describe_frames(&b, t.pc, (int)t.n);
     fmt_str(&b, "; walk:");
-    describe_frames(&b, pcs, n);
+    describe_frames(&b, rec->pcs, rec->n);
+    if (rec->n == 0 && rec->returned > 0) {
+        /* nothing matched the interrupted PC: view_adapt left the walk as
+         * the walker gave it, which says where the walker lost its way */
+        fmt_str(&b, " (the walker gave:");
+        describe_frames(&b, rec->pcs, rec->returned);
+        fmt_str(&b, ")");
+    }
     if (v->missed) {
         fmt_str(&b, "; slot ");
         fmt_hex(&b, v->missed_slot);
@@ -198,7 +207,8 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
     } else {
         n = cfg->walker->walk(&w, pcs, WALK_MAX);
     }
-    walk_record rec = {pcs, caught ? 0 : n, caught ? 0 : n, caught, cfg->walker->flags};
+    walk_record rec = {pcs, caught ? 0 : n, caught ? 0 : n, caught, cfg->walker->flags,
+                       foreign ? at->pc : 0};
     if (rec.n > 0 && (cfg->walker->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
         rec.n = view_adapt(&v, pcs, n, &from, cfg->walker->flags);
     oracle_sample o = {&m->shadow, from.pc,        from.sp, w.signal_return,
@@ -219,11 +229,11 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
         break;
     case VERDICT_LOST:
         count(&c->lost, 1);
-        report_wrong(m, foreign, remote, r, pcs, rec.n, &o, &v);
+        report_wrong(m, foreign, remote, r, &rec, &o, &v);
         break;
     case VERDICT_WRONG:
         count(&c->wrong, 1);
-        report_wrong(m, foreign, remote, r, pcs, rec.n, &o, &v);
+        report_wrong(m, foreign, remote, r, &rec, &o, &v);
         break;
     case VERDICT_FAULT:
     case VERDICT_COUNT:

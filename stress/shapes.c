@@ -101,12 +101,18 @@ int shape_of_pc(uintptr_t pc)
 
 /* The call instructions of x86-64: call rel32 (e8), and call through a
  * register or memory (ff /2) in its 2- to 7-byte forms, a REX prefix
- * (40-4f) before it adding one byte, and before that CET's notrack (3e) or
- * MPX's bnd (f2) prefix, which glibc's code and PLTs have used. */
+ * (40-4f) before it adding one byte, and before that CET's notrack (3e),
+ * MPX's bnd (f2) or an address-size (67) prefix. glibc's code and PLTs have
+ * used the first two; the third is GNU ld's: under -fno-plt the compiler
+ * calls through the GOT (ff 15, 6 bytes), and where the callee is in the
+ * same object the linker rewrites it in place to a direct call of the same
+ * length, "addr32 call" (67 e8; the x86-64 psABI's R_X86_64_GOTPCRELX
+ * relaxation). A sweep tracer that missed it lost every such call from the
+ * truth and graded the walkers wrong in the rig's own functions. */
 bool shape_is_call(const unsigned char *end, unsigned len)
 {
-    if (len >= 3 && (end[-(int)len] == 0x3e || end[-(int)len] == 0xf2) &&
-        shape_is_call(end, len - 1))
+    unsigned char prefix = len >= 3 ? end[-(int)len] : 0;
+    if ((prefix == 0x3e || prefix == 0xf2 || prefix == 0x67) && shape_is_call(end, len - 1))
         return true;
     if (len == 5 && end[-5] == 0xe8)
         return true;

@@ -11,6 +11,16 @@
  *  3. the parent lets the handler's system calls through until the
  *     rt_sigreturn that returns exactly to the instruction it interrupted,
  *     and files the verdict.
+ * Step 3 is where a sweep's time goes: a walker that takes a lock with
+ * sigprocmask around it (libunwind's caches) makes thousands of system
+ * calls per walk, and each syscall stop is two context switches. So the
+ * child installs a seccomp filter that hands the tracer rt_sigreturn alone
+ * (SECCOMP_RET_TRACE; every other call runs untraced) and the parent waits
+ * with PTRACE_CONT for that stop, then steps the call to its exit with
+ * PTRACE_SYSCALL (since Linux 4.8 the seccomp stop comes after the entry
+ * stop: the next syscall stop is the exit, with the registers restored).
+ * Where no filter can be installed, the parent stops at every call. The
+ * verdicts are the same either way (a test compares them).
  * A trap (ud2) in the program stops the child with SIGILL; the parent
  * delivers it the same way single-stepping, and the handler's first
  * instruction is the next one swept. Signals the handler itself raises (a
@@ -22,11 +32,16 @@
 #include "sweep.h"
 
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -52,6 +67,7 @@ enum { WALK_MAX = SHADOW_MAX + 32 };
 typedef struct sweep_page {
     /* the child, once, before the program */
     uintptr_t alt_lo, alt_hi;
+    bool filtered; /* its seccomp filter traces rt_sigreturn alone */
     /* the parent, before each sample: the truth's return addresses,
      * innermost first, and the slots they were read from (0: a signal
      * frame's entry, the interrupted PC, which may also read as the PC
@@ -69,6 +85,7 @@ typedef struct sweep_page {
     int stop_why;        /* what the walker said about its end (view.h) */
     long stop_code;
     uintptr_t stop_last;
+    char fault[EVIDENCE_FAULT]; /* a caught walk, told (guard_tell); else empty */
 } sweep_page;
 
 const char *sweep_region_name(unsigned r)
@@ -135,7 +152,8 @@ static verdict_result judge(const walk_record *rec, const sr_stack_walk *w, cons
     return r;
 }
 
-/* A caught walk is a finding, told as stress tells it (guard_tell). */
+/* A caught walk is a finding, told as stress tells it (guard_tell), and
+ * the sample's evidence (page->fault). */
 static void report_caught_walk(const walk_guard *g, const sr_stack_walk *w)
 {
     char msg[160], detail[320], where[64];
@@ -147,6 +165,10 @@ static void report_caught_walk(const walk_guard *g, const sr_stack_walk *w)
     sweep_describe_pc(where, sizeof where, w->pc);
     fmt_str(&b, where);
     findings_add(check, msg, detail);
+    fmt_init(&b, page->fault, sizeof page->fault);
+    fmt_str(&b, msg);
+    fmt_str(&b, ", ");
+    fmt_str(&b, detail);
 }
 
 static void child_sample(int sig, siginfo_t *info, void *ucv)
@@ -162,6 +184,7 @@ static void child_sample(int sig, siginfo_t *info, void *ucv)
     int n = 0;
     walk_guard *g = guard_self();
     page->caught = 0;
+    page->fault[0] = '\0';
     g->walker = child_cfg->walker->name;
     g->in_handler = true;
     if (sigsetjmp(g->jb, 0) == 0) {
@@ -175,7 +198,7 @@ static void child_sample(int sig, siginfo_t *info, void *ucv)
         n = 0;
     }
     unsigned flags = child_cfg->walker->flags;
-    walk_record rec = {pcs, n, n, page->caught, flags};
+    walk_record rec = {pcs, n, n, page->caught, flags, 0};
     if (n > 0 && (flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
         rec.n = view_adapt(&v, pcs, n, &at, flags);
     verdict_result r = judge(&rec, &w, &v);
@@ -198,6 +221,26 @@ static void child_sample(int sig, siginfo_t *info, void *ucv)
     page->stop_why = v.stop_why;
     page->stop_code = v.stop_code;
     page->stop_last = v.stop_last;
+}
+
+/* The child's seccomp filter: rt_sigreturn stops for the tracer, every
+ * other system call runs. A call of another ABI (x32, i386) is let through
+ * too: no handler of ours returns that way. */
+static bool trace_only_sigreturn(void)
+{
+    if (getenv("STACKRACE_SWEEP_NO_SECCOMP"))
+        return false; /* the slow path, for the test that compares the two */
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
 }
 
 static _Noreturn void child_main(const sweep_config *c, const stress_config *sc)
@@ -246,6 +289,7 @@ static _Noreturn void child_main(const sweep_config *c, const stress_config *sc)
 
     if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
         _exit(4);
+    page->filtered = trace_only_sigreturn();
     raise(SIGSTOP); /* attached: the parent sets its options */
     raise(SIGSTOP); /* the program starts: the parent steps from here */
     shape_fns[SHAPE_ROOT](m);
@@ -266,6 +310,7 @@ typedef struct tracer {
     frame f[TRUTH_MAX];
     unsigned n;
     uintptr_t alt_lo, alt_hi;
+    bool filtered; /* the child's seccomp filter is in place (sweep_page) */
     uintptr_t root_ra; /* the return address of the program's root call */
     sweep_result *r;
     unsigned cap;
@@ -420,16 +465,25 @@ static int sample_here(tracer *t, sweep_page *p, const struct user_regs_struct *
     return rc;
 }
 
+static bool seccomp_stop(int status)
+{
+    return status >> 8 == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8));
+}
+
 static int sample_wait(tracer *t, const struct user_regs_struct *at)
 {
     int sig = 0, status;
+    int resume = t->filtered ? PTRACE_CONT : PTRACE_SYSCALL;
     for (;;) {
-        if (ptrace(PTRACE_SYSCALL, t->pid, NULL, (void *)(long)sig) != 0 ||
+        if (ptrace(resume, t->pid, NULL, (void *)(long)sig) != 0 ||
             wait_stop(t->pid, &status) != 0)
             return -1;
         sig = 0;
         int s = WSTOPSIG(status);
-        if (s == (SIGTRAP | 0x80)) {
+        resume = t->filtered ? PTRACE_CONT : PTRACE_SYSCALL;
+        if (seccomp_stop(status)) {
+            resume = PTRACE_SYSCALL; /* an rt_sigreturn: to its exit */
+        } else if (s == (SIGTRAP | 0x80)) {
             struct user_regs_struct regs;
             ptrace(PTRACE_GETREGS, t->pid, NULL, &regs);
             /* rt_sigreturn's exit (it sets orig_rax to -1: no restart) */
@@ -495,6 +549,8 @@ static void keep_evidence(tracer *t, const sweep_page *p, uintptr_t pc, sweep_pc
     memcpy(ev->walk, p->walk + 1, ev->walk_n * sizeof ev->walk[0]);
     peek_bytes(t, pc - EVIDENCE_BYTES, ev->before, EVIDENCE_BYTES);
     peek_bytes(t, pc, ev->code, EVIDENCE_BYTES);
+    memcpy(ev->fault, p->fault, sizeof ev->fault);
+    ev->fault[sizeof ev->fault - 1] = '\0';
 }
 
 static void file_verdict(tracer *t, const sweep_page *p, uintptr_t pc)
@@ -514,7 +570,7 @@ static void file_verdict(tracer *t, const sweep_page *p, uintptr_t pc)
     if (e) {
         e->region = (uint8_t)region;
         e->c.n[v]++;
-        if (verdict_is_wrong((verdict)v))
+        if (verdict_is_wrong((verdict)v) || v == VERDICT_FAULT)
             keep_evidence(t, p, pc, e, v);
     }
     if (verdict_is_wrong((verdict)v) && !r->first_wrong[region][0])
@@ -531,6 +587,10 @@ static int trace(tracer *t, sweep_page *p)
         if (ptrace(PTRACE_SINGLESTEP, t->pid, NULL, (void *)(long)sig) != 0 ||
             wait_stop(t->pid, &status) != 0)
             return -1;
+        if (seccomp_stop(status)) {
+            sig = 0; /* stepping into the handler's rt_sigreturn: step it */
+            continue;
+        }
         int s = WSTOPSIG(status);
         ptrace(PTRACE_GETREGS, t->pid, NULL, &after);
         if (sig == SIGILL) {
@@ -617,8 +677,10 @@ int sweep_run(const sweep_config *c, sweep_result *r)
     t.pid = pid;
     int status, rc = -1;
     if (pid > 0 && wait_stop(pid, &status) == 0 &&
-        ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) == 0 &&
+        ptrace(PTRACE_SETOPTIONS, pid, NULL,
+               (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP)) == 0 &&
         ptrace(PTRACE_CONT, pid, NULL, NULL) == 0 && wait_stop(pid, &status) == 0) {
+        t.filtered = p->filtered;
         t.alt_lo = p->alt_lo;
         t.alt_hi = p->alt_hi;
         rc = trace(&t, p);

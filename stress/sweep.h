@@ -58,9 +58,12 @@ enum { SWEEP_PC_TABLE = 1u << 16 };
 
 /* The evidence of a PC's first error (lost, wrong, fault): what the walker
  * returned, what the truth was, and the code there, as the tracer read it
- * from the child. The bytes before the PC are the end of the instruction
+ * from the child; for a fault, where the walker faulted, as the child's
+ * guard told it. The bytes before the PC are the end of the instruction
  * before it (x86 cannot be decoded backwards: a reader disassembles them). */
-enum { EVIDENCE_FRAMES = 16, EVIDENCE_BYTES = 16, SWEEP_EVIDENCE_MAX = 4096 };
+enum {
+    EVIDENCE_FRAMES = 16, EVIDENCE_BYTES = 16, EVIDENCE_FAULT = 160, SWEEP_EVIDENCE_MAX = 4096
+};
 typedef struct sweep_evidence {
     uint8_t verdict;
     int8_t frame;             /* the first frame that differs or is missing */
@@ -70,6 +73,7 @@ typedef struct sweep_evidence {
     uintptr_t stop_last;
     uintptr_t truth[EVIDENCE_FRAMES], walk[EVIDENCE_FRAMES];
     unsigned char before[EVIDENCE_BYTES], code[EVIDENCE_BYTES];
+    char fault[EVIDENCE_FAULT]; /* a fault: the walker's, told; else empty */
 } sweep_evidence;
 
 typedef struct sweep_pc {

@@ -50,6 +50,15 @@ static bool stopped_without_unwind_info(const walk_truth *t, unsigned k, unsigne
     return (k >= 2 && (t->flags[k - 1] & TRUTH_PATCHED)) || (t->flags[k] & TRUTH_PATCHED);
 }
 
+/* A walk that never reached the truth's first frame: did it stop at the PC
+ * the signal interrupted, in code without unwind information? Its frames
+ * before that are not judged (the rig's: the handler, the signal frame). */
+static bool stopped_before_truth(const walk_record *w)
+{
+    return w->signal_pc && w->pcs[w->returned - 1] == w->signal_pc &&
+           verdict_no_unwind_info(w->signal_pc);
+}
+
 verdict_result verdict_classify(const walk_truth *t, const walk_record *w)
 {
     if (w->caught)
@@ -57,7 +66,7 @@ verdict_result verdict_classify(const walk_truth *t, const walk_record *w)
     if (w->returned <= 0)
         return (verdict_result){VERDICT_DECLINED, -1};
     if (w->n <= 0) /* frames, but never the interrupted one */
-        return (verdict_result){VERDICT_LOST, 0};
+        return (verdict_result){stopped_before_truth(w) ? VERDICT_STOPPED : VERDICT_LOST, 0};
     if (t->n == 0 || w->pcs[0] != t->pc[0])
         return (verdict_result){VERDICT_WRONG, 0};
     for (unsigned k = 1; k < t->n; k++) {

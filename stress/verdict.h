@@ -23,10 +23,15 @@
  *             next return address it would read is the trampoline (a patched
  *             slot) or the last one it read was. Harmless, and provably so:
  *             no unwind information exists there to go on with; named as such.
+ *             So is a live walk of a thread parked in the rig's own code
+ *             that ends at the very PC the signal stopped it at, when no
+ *             unwind information covers that PC (lld's PLT entries): the
+ *             walk never reached the frame the truth begins with, and could
+ *             not have.
  *   lost      a true prefix that ends where unwind information exists, or a
- *             live or context walk that never reached the interrupted frame:
- *             the walker lost frames it could have had. The walker's; counts
- *             as wrong.
+ *             live or context walk that never reached the interrupted frame
+ *             (but for the case above): the walker lost frames it could have
+ *             had. The walker's; counts as wrong.
  *   wrong     a frame that is not the thread's at that depth (made up,
  *             skipped, a trampoline it could not translate). The walker's.
  *   fault     the walker faulted or did not finish (caught by the guard).
@@ -92,6 +97,9 @@ typedef struct walk_record {
     int returned;         /* what the walker itself returned (before view_adapt) */
     int caught;           /* the guard's signal when it faulted or was stopped, else 0 */
     unsigned walker_flags; /* SR_WALKER_* (native.h) */
+    uintptr_t signal_pc;  /* where the signal stopped the thread, when the truth
+                           * begins elsewhere (stress: a parked thread is judged
+                           * from the frame it saved); else 0 */
 } walk_record;
 
 typedef struct verdict_result {

@@ -117,6 +117,8 @@ int view_adapt(const stack_view *v, uintptr_t *pcs, int n, const saved_ctx *from
     }
     while (k < n && pcs[k] != from->pc)
         k++;
+    if (k == n)
+        return 0; /* never met pc: the walk stays as given, for the report */
     n -= k;
     memmove(pcs, pcs + k, (size_t)n * sizeof *pcs);
     const barrier_table *t = &v->m->barriers;

@@ -34,7 +34,8 @@ void view_init(sr_stack_walk *w, stack_view *v, const mutator *m, const saved_ct
 saved_ctx view_context_of(const void *uc);
 /* A live or context walker's frames, made comparable (view.c): keeps them
  * from the walk's starting pc on and translates trampoline PCs by slot.
- * Returns the number kept (0: the walk never reached pc). */
+ * Returns the number kept (0: the walk never reached pc, and pcs is left
+ * as the walker gave it). */
 int view_adapt(const stack_view *v, uintptr_t *pcs, int n, const saved_ctx *from,
                unsigned walker_flags);
 /* SR_STOP_*'s name: "end of stack", "no unwind info", ... */

@@ -52,6 +52,10 @@ if [[ $SANITIZE != *thread* ]]; then # no sweep under ThreadSanitizer
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); t=r["total"]; assert t["fault"] > 100 and t["fault"] == r["faults"] == r["instructions"] and r["findings"] == r["faults"] and t["declined"] == 0 and r["first_finding"].startswith("walker-fault: walker user-crash faulted"), r' "$OUT" ||
         fail "sweep of user-crash: faults are findings"
     echo "ok - sweep: a walker that crashes is a fault and a finding at every sample, never a decline"
+    run 0 --plugin "$GOOD" sweep --walker user-crash --calls 5 --json --per-pc
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); e=[p["first_error"] for p in r["per_pc"] if p["verdicts"]["fault"]]; assert e and all(x["verdict"] == "fault" and "faulted (SIGSEGV)" in x["fault"] for x in e), r["per_pc"][:2]' "$OUT" ||
+        fail "sweep --per-pc of user-crash: each faulting pc names its fault"
+    echo "ok - sweep --per-pc: the evidence of a faulting pc says how the walker faulted"
 fi
 
 run 2 --plugin "$BAD" walkers

@@ -114,7 +114,7 @@ assert r["total"]["wrong"] > 0 and r["first_wrong"]["epilogue"].startswith("wron
 PYEOF
 ok "sweep: the frame-pointer walker's one blind spot, a tail call's jump, is seen"
 run 0 sweep --walker fp --shapes call,tail,leaf --calls 40 --json --per-pc
-PC=$(python3 - "$OUT" <<'PYEOF') || fail "sweep --per-pc evidence"
+PC=$(python3 - "$OUT" <<'PYEOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 bad = [e for e in r["per_pc"] if e["verdicts"]["wrong"] + e["verdicts"]["lost"]]
@@ -127,6 +127,7 @@ assert ev["stop"]["why"] in ("end of stack", "unreadable memory", "depth limit")
 assert all(not e["pc"].startswith("0x") for e in r["per_pc"]), "a PC named by its address"
 print(bad[0]["pc"])
 PYEOF
+) || fail "sweep --per-pc evidence"
 run 0 sweep --walker fp --shapes call,tail,leaf --calls 40 --explain "$PC"
 grep -q "^$PC (0x[0-9a-f]*), .* region: .*wrong [1-9]" "$OUT" && grep -q "the first error" "$OUT" &&
     grep -q "^    walk " "$OUT" && grep -q "code at the PC: " "$OUT" || fail "sweep --explain $PC"
@@ -141,6 +142,38 @@ t = r["total"]
 assert r["instructions"] > 500 and t["exact"] > 0 and t["lost"] == 0 and t["wrong"] == 0, r
 PYEOF
 ok "sweep: libgcc runs to the end, no lost frames, no wrong walk"
+# the tracer stops the child at rt_sigreturn alone (a seccomp filter) or,
+# without it, at every system call: the same verdicts at every PC
+run 0 sweep --walker fp --calls 20 --json --per-pc
+mv "$OUT" "$OUT.filtered"
+set +e; STACKRACE_SWEEP_NO_SECCOMP=1 timeout 120 "$SR" sweep --walker fp --calls 20 --json --per-pc \
+    >"$OUT" 2>"$ERR"; rc=$?; set -e
+[[ $rc == 0 ]] || fail "sweep without its seccomp filter exited $rc"
+python3 - "$OUT.filtered" "$OUT" <<'PYEOF' || fail "sweep: filtered and unfiltered tracer differ"
+import json, re, sys
+# two processes: the addresses outside the named objects differ (ASLR)
+a, b = (json.loads(re.sub(r"0x[0-9a-f]{9,}", "0x?", open(f).read())) for f in sys.argv[1:3])
+for r in (a, b):
+    r.pop("seconds")
+    r["per_pc"] = sorted(r["per_pc"], key=lambda e: e["pc"])
+assert a["instructions"] > 1000 and a == b, [k for k in a if a[k] != b[k]]
+PYEOF
+rm -f "$OUT.filtered"
+ok "sweep: the seccomp-filtered tracer gives the verdicts of the one that stops at every call"
+if grep -q '^libunwind-remote .*available' <("$SR" walkers); then
+    # through the trampoline and barrier_pop, where a walk reads the rig's own
+    # code: the accessor once let 0xffffffffffffffff through (its bound
+    # wrapped) and crashed in libunwind's local accessor, told as a fault
+    run 0 sweep --walker libunwind-remote --calls 40 --json
+    python3 - "$OUT" <<'PYEOF' || fail "sweep libunwind-remote"
+import json, sys
+r = json.load(open(sys.argv[1]))
+tr = r["regions"]["trampoline"]
+assert tr["exact"] > 0 and tr["exact"] == sum(tr.values()), tr
+assert r["faults"] == 0 and r["total"]["fault"] == 0, r["total"]
+PYEOF
+    ok "sweep: libunwind-remote is exact in the trampoline region, and never faults"
+fi
 fi
 run 2 sweep --walker fp --calls 0
 run 2 sweep --frobnicate

@@ -55,7 +55,7 @@ static verdict judge(const shadow *s, uintptr_t pc, uintptr_t sp, const uintptr_
                      uintptr_t sigret, int *at)
 {
     oracle_sample o = {s, pc, sp, sigret, NULL, fake_readable, NULL};
-    walk_record w = {pcs, n, n, 0, SR_WALKER_NEEDS_FP};
+    walk_record w = {pcs, n, n, 0, SR_WALKER_NEEDS_FP, 0};
     verdict_result r = oracle_check(&o, &w);
     if (at)
         *at = r.at;
@@ -181,7 +181,7 @@ static void test_classifier_same_for_every_walker(void)
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
             walk_record w = {cases[i].pcs, cases[i].n, cases[i].returned, cases[i].caught,
-                             kinds[k]};
+                             kinds[k], 0};
             verdict_result r = verdict_classify(&t, &w);
             CHECK(r.v == cases[i].v && r.at == cases[i].at, "%s, walker flags %#x: %s at %d",
                   cases[i].what, kinds[k], verdict_name(r.v), r.at);
@@ -198,10 +198,27 @@ static void test_classifier_same_for_every_walker(void)
           "the trampoline has no unwind information, barrier_pop has");
     for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         uintptr_t only[] = {tramp};
-        walk_record w = {only, 1, 1, 0, kinds[k]};
+        walk_record w = {only, 1, 1, 0, kinds[k], 0};
         CHECK(verdict_classify(&in_tramp, &w).v == VERDICT_STOPPED, "in the trampoline, flags %#x",
               kinds[k]);
     }
+
+    /* a thread parked in the rig's code, judged from the frame it saved: a
+     * live walk that ends at the pc the signal stopped it at, where no unwind
+     * information is (lld's PLT entries), could not have gone on (stopped);
+     * one that ends anywhere else before that frame lost it */
+    uintptr_t handler = shape_start(SHAPE_HANDLER) + 5, covered = (uintptr_t)&barrier_pop;
+    uintptr_t to_tramp[] = {handler, 0x7000, tramp}, to_covered[] = {handler, 0x7000, covered};
+    walk_record parked = {to_tramp, 0, 3, 0, SR_WALKER_LIVE, tramp};
+    CHECK(verdict_classify(&t, &parked).v == VERDICT_STOPPED,
+          "parked: stops at the interrupted pc, which has no unwind information");
+    parked.signal_pc = tramp + 1;
+    CHECK(verdict_classify(&t, &parked).v == VERDICT_LOST,
+          "parked: stops without unwind information, but not where the signal came");
+    parked.pcs = to_covered;
+    parked.signal_pc = covered;
+    CHECK(verdict_classify(&t, &parked).v == VERDICT_LOST,
+          "parked: stops at the interrupted pc, which has unwind information");
 
     /* the next return address lives in a patched slot: a walker that reads
      * the stack itself meets the trampoline (stopped); a view walker was
@@ -209,7 +226,7 @@ static void test_classifier_same_for_every_walker(void)
     t.flags[2] |= TRUTH_PATCHED;
     uintptr_t before_patch[] = {pc, 0x1100};
     for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        walk_record w = {before_patch, 2, 2, 0, kinds[k]};
+        walk_record w = {before_patch, 2, 2, 0, kinds[k], 0};
         verdict want = kinds[k] & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT) ? VERDICT_STOPPED
                                                                          : VERDICT_LOST;
         CHECK(verdict_classify(&t, &w).v == want, "a patched slot next, flags %#x: %s", kinds[k],
@@ -623,6 +640,39 @@ static void test_signal_safety(void)
           "finding: %s", f ? f->message : "none");
 }
 
+/* The sweep's truth is only as good as its call decoder: a call it misses
+ * drops a frame from the truth and grades every walker wrong below it.
+ * Each encoding here is one a compiler or linker emits; the non-calls are
+ * the jumps and moves that share their bytes. */
+static void test_call_decoder(void)
+{
+    static const struct {
+        const char *what;
+        unsigned char bytes[8];
+        unsigned len;
+        bool call;
+    } cases[] = {
+        {"call rel32", {0xe8, 1, 2, 3, 4}, 5, true},
+        {"addr32 call rel32 (GNU ld's -fno-plt relaxation)", {0x67, 0xe8, 1, 2, 3, 4}, 6, true},
+        {"call *GOT(%rip)", {0xff, 0x15, 1, 2, 3, 4}, 6, true},
+        {"call *%rax", {0xff, 0xd0}, 2, true},
+        {"call *%r11", {0x41, 0xff, 0xd3}, 3, true},
+        {"call *(%rcx,%rax,8)", {0xff, 0x14, 0xc1}, 3, true},
+        {"call *0x10(%rax)", {0xff, 0x50, 0x10}, 3, true},
+        {"notrack call *%rax", {0x3e, 0xff, 0xd0}, 3, true},
+        {"bnd call rel32", {0xf2, 0xe8, 1, 2, 3, 4}, 6, true},
+        {"jmp rel32", {0xe9, 1, 2, 3, 4}, 5, false},
+        {"addr32 jmp rel32", {0x67, 0xe9, 1, 2, 3, 4}, 6, false},
+        {"jmp *%rax", {0xff, 0xe0}, 2, false},
+        {"jmp *GOT(%rip)", {0xff, 0x25, 1, 2, 3, 4}, 6, false},
+        {"call rel32 read one byte long", {0x90, 0xe8, 1, 2, 3, 4}, 6, false},
+        {"mov %rax,%rdi", {0x48, 0x89, 0xc7}, 3, false},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK(shape_is_call(cases[i].bytes + cases[i].len, cases[i].len) == cases[i].call,
+              "%s: %s", cases[i].what, cases[i].call ? "not seen as a call" : "seen as a call");
+}
+
 /* The layouts users' binaries have: a function whose first byte is the
  * return address of a noreturn call (1-byte aligned: shapes_packed.c), and
  * signal frames nested in a signal handler; a correct walker is exact on
@@ -671,6 +721,7 @@ int main(void)
     shapes_init(why, sizeof why);
     RUN(test_oracle);
     RUN(test_classifier_same_for_every_walker);
+    RUN(test_call_decoder);
     RUN(test_view_adapt);
     RUN(test_barrier_table);
     RUN(test_pop_without_entry);

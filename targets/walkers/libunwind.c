@@ -33,8 +33,10 @@
  * backtrace, which must not take libgcc_s's and glibc's place. The header
  * (libunwind-dev) gives the types; no function of it is linked.
  */
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "dl.h"
 #include "walkers.h"
@@ -173,6 +175,43 @@ static int r_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void 
     return remote.self_acc->get_dyn_info_list_addr(remote.self, addr, NULL);
 }
 
+/* The memory of the loaded objects (their PT_LOAD segments, as loaded when
+ * the walker was set up): what a walk may read that is not the walked stack,
+ * its code and unwind tables. A remote unwinder reads another process, where
+ * a wild address is an error the accessor returns; the local space's own
+ * accessor would dereference it (it validates only for its own cursors), so
+ * a walk gone astray would crash in our accessor and be told as libunwind's
+ * fault. Objects loaded later are not readable to this walker. */
+enum { SEGMENTS_MAX = 256 };
+static struct segment {
+    uintptr_t lo, hi;
+} segments[SEGMENTS_MAX];
+static unsigned nsegments;
+
+static int add_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size, (void)arg;
+    for (unsigned i = 0; i < info->dlpi_phnum && nsegments < SEGMENTS_MAX; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R))
+            segments[nsegments++] = (struct segment){info->dlpi_addr + ph->p_vaddr,
+                                                     info->dlpi_addr + ph->p_vaddr + ph->p_memsz};
+    }
+    return 0;
+}
+
+/* Written so that no sum can wrap: a walk gone astray asks for addresses
+ * like 0xffffffffffffffff, where addr + 8 is 7 (such a read passed, and
+ * crashed in the local accessor: the rig's fault, told as the walker's). */
+static bool in_segments(uintptr_t addr)
+{
+    for (unsigned i = 0; i < nsegments; i++)
+        if (addr >= segments[i].lo && addr < segments[i].hi &&
+            segments[i].hi - addr >= sizeof(unw_word_t))
+            return true;
+    return false;
+}
+
 static int r_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
                         void *arg)
 {
@@ -189,10 +228,23 @@ static int r_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, i
         *val = word;
         return 0;
     }
-    /* not the stack: code and unwind tables are read through the local space */
+    if (!in_segments((uintptr_t)addr))
+        return -UNW_EINVAL;
+    /* code and unwind tables, read through the local space */
     return remote.self_acc->access_mem(remote.self, addr, val, 0, NULL);
 }
 
+/* libunwind's x86-64 register numbers (UNW_X86_64_RAX = 0 … R15 = 15, RIP =
+ * 16) as ucontext_t's gregs index them. */
+static const int greg_of[17] = {REG_RAX, REG_RDX, REG_RCX, REG_RBX, REG_RSI, REG_RDI,
+                                REG_RBP, REG_RSP, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                REG_R12, REG_R13, REG_R14, REG_R15, REG_RIP};
+
+/* The walked thread's registers: the three the walk starts from, and the
+ * others when a signal stopped the thread where the walk starts (a remote
+ * unwinder reads them all from the stopped thread; a parked context keeps
+ * only the three). An unknown register is an error, not a zero: a made-up
+ * value would send the library's rules astray without a word. */
 static int r_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write,
                         void *arg)
 {
@@ -200,11 +252,17 @@ static int r_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, 
     remote_state *s = arg;
     if (write)
         return -UNW_EREADONLYREG;
+    const ucontext_t *uc = s->w->ucontext;
     switch (reg) {
     case UNW_X86_64_RIP: *val = s->w->pc; return 0;
     case UNW_X86_64_RSP: *val = s->w->sp; return 0;
     case UNW_X86_64_RBP: *val = s->w->fp; return 0;
-    default: *val = 0; return 0; /* unknown here; CFI rarely needs them to find a frame */
+    default:
+        if (!uc || reg < 0 || reg >= UNW_X86_64_RIP ||
+            (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] != s->w->pc)
+            return -UNW_EBADREG;
+        *val = (unw_word_t)uc->uc_mcontext.gregs[greg_of[reg]];
+        return 0;
     }
 }
 
@@ -259,6 +317,7 @@ static int remote_init(char *why, size_t n)
         .resume = r_resume,
         .get_proc_name = r_get_proc_name,
     };
+    dl_iterate_phdr(add_segments, NULL);
     remote.as = remote.create_addr_space(&acc, 0);
     if (!remote.as) {
         snprintf(why, n, "unw_create_addr_space failed");
