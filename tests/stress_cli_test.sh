@@ -163,16 +163,19 @@ ok "sweep: the seccomp-filtered tracer gives the verdicts of the one that stops 
 if grep -q '^libunwind-remote .*available' <("$SR" walkers); then
     # through the trampoline and barrier_pop, where a walk reads the rig's own
     # code: the accessor once let 0xffffffffffffffff through (its bound
-    # wrapped) and crashed in libunwind's local accessor, told as a fault
+    # wrapped) and crashed in libunwind's local accessor, told as a fault.
+    # Exact, or stopped at the trampoline's return address in barrier_pop's
+    # frame: the trampoline has no unwind information (a gcc build's rbp
+    # chain ends there; clang's lets libunwind's guess go on)
     run 0 sweep --walker libunwind-remote --calls 40 --json
     python3 - "$OUT" <<'PYEOF' || fail "sweep libunwind-remote"
 import json, sys
 r = json.load(open(sys.argv[1]))
 tr = r["regions"]["trampoline"]
-assert tr["exact"] > 0 and tr["exact"] == sum(tr.values()), tr
+assert tr["exact"] > 0 and tr["exact"] + tr["stopped"] == sum(tr.values()), tr
 assert r["faults"] == 0 and r["total"]["fault"] == 0, r["total"]
 PYEOF
-    ok "sweep: libunwind-remote is exact in the trampoline region, and never faults"
+    ok "sweep: libunwind-remote through the trampoline: exact or stopped, never a fault"
 fi
 fi
 run 2 sweep --walker fp --calls 0
