@@ -45,7 +45,7 @@ static int walk_once(const sr_walker *w, mutator *m, const ucontext_t *uc, uintp
     if (judged) {
         oracle_sample o = {&m->shadow, at.pc, at.sp, sw.signal_return, &m->barriers,
                            view_readable, &v};
-        *judged = oracle_check(&o, &rec).v;
+        *judged = oracle_check(&o, &rec, NULL).v;
     }
     return rec.n;
 }

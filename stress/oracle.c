@@ -26,13 +26,6 @@ static void push_shadow(const oracle_sample *o, walk_truth *t)
     }
 }
 
-void oracle_truth(const oracle_sample *o, walk_truth *t)
-{
-    t->n = 0;
-    truth_push(t, o->pc, 0);
-    push_shadow(o, t);
-}
-
 /* A shape's first instruction or its ret: the frame the shadow has not
  * recorded (or has forgotten) is certain, and its return address is at sp.
  * Not the root (nothing above it is judged) nor the trap handler (entered
@@ -107,9 +100,21 @@ static bool own_code(const oracle_sample *o)
     return top->kind == FRAME_CALL && shape_of_pc(o->pc) == (int)top->shape;
 }
 
-verdict_result oracle_check(const oracle_sample *o, const walk_record *w)
+/* The shadow's truth with a placeholder for the frame it has not recorded
+ * (the walk skipped it: wrong at frame 1). */
+static void unrecorded_truth(const oracle_sample *o, walk_truth *t)
 {
-    walk_truth t;
+    t->n = 0;
+    truth_push(t, o->pc, 0);
+    truth_push(t, 0, 0);
+    push_shadow(o, t);
+}
+
+verdict_result oracle_check(const oracle_sample *o, const walk_record *w, walk_truth *judged)
+{
+    walk_truth t, mine;
+    if (!judged)
+        judged = &mine;
     t.n = 0;
     truth_push(&t, o->pc, 0);
     uintptr_t ra;
@@ -117,15 +122,19 @@ verdict_result oracle_check(const oracle_sample *o, const walk_record *w)
     if (exact_extra_frame(o, &ra, &flags)) {
         truth_push(&t, ra, flags);
         push_shadow(o, &t);
+        *judged = t;
         return verdict_classify(&t, w);
     }
     push_shadow(o, &t);
+    *judged = t;
     verdict_result plain = verdict_classify(&t, w);
     if (w->caught || w->returned <= 0 || w->n <= 0)
         return plain;
     bool own = own_code(o);
-    if (!own && w->n > 1 && plain.v != VERDICT_WRONG)
+    if (!own && w->n > 1 && plain.v != VERDICT_WRONG) {
         plain = (verdict_result){VERDICT_WRONG, 1}; /* it skipped the unrecorded frame */
+        unrecorded_truth(o, judged);
+    }
     if (plain.v == VERDICT_EXACT)
         return plain;
     int skip = tolerated_frames(o, w->pcs, w->n);
@@ -137,5 +146,8 @@ verdict_result oracle_check(const oracle_sample *o, const walk_record *w)
         truth_push(&t, w->pcs[i], 0);
     push_shadow(o, &t);
     verdict_result alt = verdict_classify(&t, w);
-    return verdict_better(alt.v, plain.v) ? alt : plain;
+    if (!verdict_better(alt.v, plain.v))
+        return plain;
+    *judged = t;
+    return alt;
 }

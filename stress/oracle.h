@@ -59,8 +59,9 @@ typedef struct oracle_sample {
     const void *ctx;
 } oracle_sample;
 
-verdict_result oracle_check(const oracle_sample *o, const walk_record *w);
-/* The truth the shadow gives (without the exact extra frame or the
- * tolerance): for reports. */
-void oracle_truth(const oracle_sample *o, walk_truth *t);
+/* The walk's verdict. judged, if not NULL, receives the truth the verdict
+ * was reached against (for reports: the shadow's frames with the exact
+ * extra frame or the tolerated ones in it; a 0 at frame 1 stands for the
+ * frame the shadow has not recorded and the walk skipped). */
+verdict_result oracle_check(const oracle_sample *o, const walk_record *w, walk_truth *judged);
 #endif

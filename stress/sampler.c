@@ -45,6 +45,8 @@ static void describe_pc(fmtbuf *b, uintptr_t pc, bool ret, uintptr_t signal_retu
         fmt_str(b, shape_at((unsigned)id)->name);
         fmt_str(b, "+");
         fmt_hex(b, pc - shape_start((unsigned)id));
+    } else if (pc == 0 && ret) {
+        fmt_str(b, "(unrecorded)"); /* a frame the shadow has not recorded */
     } else if (pc == barrier_pc()) {
         fmt_str(b, "trampoline");
     } else if (signal_return && pc == signal_return) {
@@ -68,7 +70,7 @@ static void describe_frames(fmtbuf *b, const uintptr_t *pcs, int n)
 }
 
 static void report_wrong(const mutator *m, bool foreign, bool remote, verdict_result r,
-                         const walk_record *rec, const oracle_sample *o, const stack_view *v)
+                         const walk_record *rec, const walk_truth *t, const stack_view *v)
 {
     char msg[160], detail[1024];
     fmtbuf b;
@@ -85,15 +87,13 @@ static void report_wrong(const mutator *m, bool foreign, bool remote, verdict_re
     fmt_str(&b, foreign ? ", walking a parked thread" : ", walking a running thread");
     fmt_str(&b, remote ? " (remote)" : " (same-thread)");
 
-    walk_truth t;
-    oracle_truth(o, &t);
     fmt_init(&b, detail, sizeof detail);
     fmt_str(&b, "thread ");
     fmt_u(&b, m->index);
     fmt_str(&b, ", frame ");
     fmt_u(&b, (uint64_t)r.at);
     fmt_str(&b, r.v == VERDICT_LOST ? " is missing; truth:" : " differs; truth:");
-    describe_frames(&b, t.pc, (int)t.n);
+    describe_frames(&b, t->pc, (int)t->n);
     fmt_str(&b, "; walk:");
     describe_frames(&b, rec->pcs, rec->n);
     if (rec->n == 0 && rec->returned > 0) {
@@ -213,7 +213,8 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
         rec.n = view_adapt(&v, pcs, n, &from, cfg->walker->flags);
     oracle_sample o = {&m->shadow, from.pc,        from.sp, w.signal_return,
                        &m->barriers, view_readable, &v};
-    verdict_result r = oracle_check(&o, &rec);
+    walk_truth judged;
+    verdict_result r = oracle_check(&o, &rec, &judged);
     if (locked)
         barrier_unlock(&m->barriers);
     switch (r.v) {
@@ -229,11 +230,11 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
         break;
     case VERDICT_LOST:
         count(&c->lost, 1);
-        report_wrong(m, foreign, remote, r, &rec, &o, &v);
+        report_wrong(m, foreign, remote, r, &rec, &judged, &v);
         break;
     case VERDICT_WRONG:
         count(&c->wrong, 1);
-        report_wrong(m, foreign, remote, r, &rec, &o, &v);
+        report_wrong(m, foreign, remote, r, &rec, &judged, &v);
         break;
     case VERDICT_FAULT:
     case VERDICT_COUNT:

@@ -10,10 +10,15 @@
  *
  * void shape_leaf_leave(struct mutator *m): records itself in m's shadow
  * stack after its prologue and forgets itself before its epilogue, as the
- * C shapes do (shape_body.h); the offsets are checked by shapes.c. A leaf's
- * return slot cannot hold a barrier when it records itself (the scanner
- * patches only parked threads' slots, and a leaf never parks), so the
- * return address it records is the word in its slot.
+ * C shapes do (shape_body.h); the offsets are checked by shapes.c. The
+ * return address it records is the logical one, as SHAPE_ENTER's
+ * (barrier_logical_ra): a leaf never parks, so no barrier is installed in
+ * its slot while it runs, but tail's callee is entered by a jump and reuses
+ * tail's slot, which may hold the trampoline already. Recorded raw, the
+ * shadow said "trampoline" where a walker translated by slot said tail's
+ * return address, and stress graded libgcc wrong for walking it right. The
+ * lookup is inline: a call before the frame is recorded would be a frame
+ * the oracle cannot see.
  */
 #if defined(__x86_64__)
     .set SHADOW_F, 8          /* offsetof(shadow, f) */
@@ -22,6 +27,11 @@
     .set FRAME_SHAPE, 16      /* offsetof(shadow_frame, shape) */
     .set FRAME_KIND, 17       /* offsetof(shadow_frame, kind) */
     .set SHAPE_LEAF_LEAVE_ID, 16 /* SHAPE_LEAF_LEAVE */
+    .set M_BARRIERS, 3848     /* offsetof(mutator, barriers) */
+    .set TABLE_N, 8           /* offsetof(barrier_table, n) */
+    .set TABLE_POS, 12        /* offsetof(barrier_table, pos) */
+    .set TABLE_E, 16          /* offsetof(barrier_table, e) */
+    .set ENTRY_ORIG, 8        /* offsetof(barrier_entry, orig); its size is 16 */
     .section sr_shape_text,"ax",@progbits
     .globl shape_leaf_leave
     .type shape_leaf_leave,@function
@@ -37,11 +47,26 @@ shape_leaf_leave:
     sub $24, %rsp
     /* m->shadow.f[depth] = {ra, slot, SHAPE_LEAF_LEAVE, FRAME_CALL}; then
      * depth + 1 (a signal handler sees the frame whole or not at all) */
-    mov (%rdi), %eax
+    mov 8(%rbp), %rsi         /* the return address */
+    lea barrier_trampoline(%rip), %rax
+    cmp %rax, %rsi
+    jne 6f
+    lea 8(%rbp), %rdx         /* the slot: its entry in [pos, n), if any */
+    mov M_BARRIERS+TABLE_POS(%rdi), %ecx
+4:  cmp M_BARRIERS+TABLE_N(%rdi), %ecx
+    jae 6f
+    mov %ecx, %eax
+    shl $4, %rax
+    lea M_BARRIERS+TABLE_E(%rdi,%rax), %rax
+    cmp (%rax), %rdx
+    je 5f
+    inc %ecx
+    jmp 4b
+5:  mov ENTRY_ORIG(%rax), %rsi
+6:  mov (%rdi), %eax
     imul $FRAME_SIZE, %rax, %rbx
     lea SHADOW_F(%rdi,%rbx), %rbx
-    mov 8(%rbp), %rdx
-    mov %rdx, (%rbx)
+    mov %rsi, (%rbx)
     lea 8(%rbp), %rdx
     mov %rdx, FRAME_SLOT(%rbx)
     movb $SHAPE_LEAF_LEAVE_ID, FRAME_SHAPE(%rbx)

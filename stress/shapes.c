@@ -34,6 +34,10 @@ _Static_assert(offsetof(struct mutator, shadow) == 0 && offsetof(shadow, depth) 
                    offsetof(shadow_frame, kind) == 17 && SHAPE_LEAF_LEAVE == 16 &&
                    FRAME_CALL == 0,
                "the shadow's layout in shape_leave_x86_64.S");
+_Static_assert(offsetof(struct mutator, barriers) == 3848 && offsetof(barrier_table, n) == 8 &&
+                   offsetof(barrier_table, pos) == 12 && offsetof(barrier_table, e) == 16 &&
+                   offsetof(barrier_entry, orig) == 8 && sizeof(barrier_entry) == 16,
+               "the barrier table's layout in shape_leave_x86_64.S");
 
 static void handler_as_shape(struct mutator *m) { (void)m; }
 

@@ -145,7 +145,7 @@ static verdict_result judge(const walk_record *rec, const sr_stack_walk *w, cons
     if (r.v != VERDICT_EXACT && child_m.transition) {
         oracle_sample o = {&child_m.shadow, w->pc, w->sp, w->signal_return,
                            &child_m.barriers, view_readable, v};
-        verdict_result after = oracle_check(&o, rec);
+        verdict_result after = oracle_check(&o, rec, NULL);
         if (verdict_better(after.v, r.v))
             r = after;
     }

@@ -56,7 +56,7 @@ static verdict judge(const shadow *s, uintptr_t pc, uintptr_t sp, const uintptr_
 {
     oracle_sample o = {s, pc, sp, sigret, NULL, fake_readable, NULL};
     walk_record w = {pcs, n, n, 0, SR_WALKER_NEEDS_FP, 0};
-    verdict_result r = oracle_check(&o, &w);
+    verdict_result r = oracle_check(&o, &w, NULL);
     if (at)
         *at = r.at;
     return r.v;
@@ -713,6 +713,16 @@ static void test_layouts(void)
           "libgcc on packed shapes: %llu exact, %llu lost, %llu wrong, %llu faults",
           (unsigned long long)st.exact, (unsigned long long)st.lost,
           (unsigned long long)st.wrong, (unsigned long long)st.faults);
+    /* under barriers, tail's jump to leaf-leave: the callee reuses tail's
+     * return slot, patched already, and records the logical return address
+     * as the C shapes do (shape_leave_x86_64.S); recorded raw, stress graded
+     * libgcc's correct walk wrong several times a second here */
+    unsigned tail = (1u << SHAPE_CALL) | (1u << SHAPE_TAIL) | (1u << SHAPE_LEAF_LEAVE);
+    st = run_on(&walker_libgcc, tail, 3, true, false, false);
+    CHECK(st.exact > 1000 && st.installed > 100 && st.wrong == 0 && st.lost == 0,
+          "libgcc, tail into leaf-leave under barriers: %llu exact, %llu barriers, %llu lost, "
+          "%llu wrong", (unsigned long long)st.exact, (unsigned long long)st.installed,
+          (unsigned long long)st.lost, (unsigned long long)st.wrong);
 }
 
 int main(void)
