@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aim.h"
 #include "cmdline.h"
 #include "report.h"
 #include "findings.h"
@@ -16,7 +17,7 @@
 static const char STRESS_HELP[] =
     "usage: stackrace stress [--walker W] [--threads N] [--hz N] [--seconds S]\n"
     "                        [--barriers] [--remote] [--variant locked|unlocked]\n"
-    "                        [--seed S] [--shapes S] [--no-chaos] [--json]\n"
+    "                        [--seed S] [--shapes S] [--no-chaos] [--no-aim] [--json]\n"
     "\n"
     "Runs real mutator threads on stacks of real frame shapes, interrupts them\n"
     "with real signals and checks every walk against the frames' own record of\n"
@@ -40,6 +41,10 @@ static const char STRESS_HELP[] =
     "                    such as call,leaf,noreturn (default: what the\n"
     "                    walker claims to handle; fp for the frame-pointer walker)\n"
     "  --no-chaos        no random tgkill samples besides the timers\n"
+    "  --no-aim          no aimed samples: by default each thread also keeps a\n"
+    "                    hardware breakpoint on a function entry or ret of the\n"
+    "                    shapes, moved at every timer sample, and samples where it\n"
+    "                    fires (same-thread runs, where the kernel offers them)\n"
     "  --json            one JSON object at the end instead of the text summary\n"
     "\n"
     "Exit status: 0 clean, 1 if any finding, 2 on bad usage or setup failure.\n";
@@ -78,6 +83,8 @@ static int parse(int argc, char **argv, stress_args *a)
             a->c.remote = true;
         } else if (!strcmp(arg, "--no-chaos")) {
             a->c.chaos = false;
+        } else if (!strcmp(arg, "--no-aim")) {
+            a->c.aim = false;
         } else if (!strcmp(arg, "--json")) {
             a->json = true;
         } else if (!val && takes_value(arg)) {
@@ -144,9 +151,14 @@ static void print_json(const stress_args *a, const stress_stats *st)
     if (st->first_finding >= 0)
         printf("\"first_finding_seconds\":%.4f,", st->first_finding);
     printf("\"signal_safety_check\":%s,", signal_safety_on() ? "true" : "false");
-    printf("\"paths\":{\"running\":%llu,\"parked\":%llu,\"lock_busy\":%llu,\"throttled\":%llu},",
+    printf("\"paths\":{\"running\":%llu,\"parked\":%llu,\"lock_busy\":%llu,\"throttled\":%llu,"
+           "\"aimed\":%llu},",
            (unsigned long long)st->running, (unsigned long long)st->foreign,
-           (unsigned long long)st->lock_busy, (unsigned long long)st->throttled);
+           (unsigned long long)st->lock_busy, (unsigned long long)st->throttled,
+           (unsigned long long)st->aimed);
+    printf("\"aim\":");
+    report_json_string(stdout, aim_off_why() ? aim_off_why() : "on");
+    putchar(',');
     printf("\"program\":{\"calls\":%llu,\"foreign_calls\":%llu,\"traps\":%llu,"
            "\"nested_traps\":%llu,\"longjmps\":%llu},",
            (unsigned long long)st->calls, (unsigned long long)st->foreign_calls,
@@ -187,6 +199,11 @@ static void print_text(const stress_args *a, const stress_stats *st)
     printf("  validated %.0f/s, %.1f frames per walk; parked-thread samples %llu\n",
            (double)st->exact / s, st->exact ? (double)st->frames / (double)st->exact : 0.0,
            (unsigned long long)st->foreign);
+    if (aim_off_why())
+        printf("  aimed     off: %s\n", aim_off_why());
+    else
+        printf("  aimed     %llu samples at function entries and rets (hardware breakpoints)\n",
+               (unsigned long long)st->aimed);
     if (a->c.barriers)
         printf("  scanner   %llu cycles, %llu barriers installed, %llu removed\n",
                (unsigned long long)st->cycles, (unsigned long long)st->installed,

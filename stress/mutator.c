@@ -4,6 +4,7 @@
  * Compiled with frame pointers: mutator_foreign saves its caller's context
  * from its own frame.
  */
+#include "aim.h"
 #include "mutator.h"
 
 #include <errno.h>
@@ -47,7 +48,10 @@ static void *mutator_main(void *arg)
      * every thread one of its own, which the shadow would not know) */
     stack_t off = {.ss_flags = SS_DISABLE};
     sigaltstack(&off, NULL);
+    if (m->cfg->aim)
+        aim_open(m);
     shape_fns[SHAPE_ROOT](m);
+    aim_close(m);
     if (m->on_alt)
         sigaltstack(&off, NULL);
     mutator_self = NULL;

@@ -59,6 +59,7 @@ typedef struct stress_counts {
     atomic_ulong running, foreign, lock_busy; /* which path the sample took */
     atomic_ulong frames;                      /* frames in exact walks */
     atomic_ulong throttled;                   /* signals not sampled: the duty-cycle cap */
+    atomic_ulong aimed;                       /* samples at a breakpoint's point (aim.h) */
 } stress_counts;
 
 /* Remote handshake (sampler.c): the profiler asks, the thread's handler
@@ -98,6 +99,9 @@ typedef struct mutator {
     void *stack_map, *alt_map;    /* the mappings, guard pages included */
     size_t stack_map_size, alt_map_size;
     bool on_alt;                  /* sigaltstack enabled for the next trap */
+    bool aiming;                  /* aim_fd is the thread's breakpoint (aim.h) */
+    int aim_fd;
+    uint64_t aim_rng;
     stack_t alt_ss;
 
     atomic_int hs;

@@ -1,6 +1,7 @@
 /*
  * sampler.c — the samplers (sampler.h) and the sample itself.
  */
+#include "aim.h"
 #include "sampler.h"
 
 #include <errno.h>
@@ -251,6 +252,22 @@ static long long now_ns(void)
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* A same-thread sample where the signal stopped the thread; at most half
+ * the thread's time in samples: a slow walker at a high rate would
+ * otherwise leave the program no time to run (and park). */
+static void sample_here(mutator *m, const void *uc)
+{
+    long long start = now_ns();
+    if (start - m->last_sample_end < m->last_sample_cost) {
+        count(&m->counts.throttled, 1);
+        return;
+    }
+    saved_ctx at = view_context_of(uc);
+    sample(m, &at, uc, false);
+    m->last_sample_end = now_ns();
+    m->last_sample_cost = m->last_sample_end - start;
+}
+
 static void on_sigprof(int sig, siginfo_t *info, void *uc)
 {
     (void)sig;
@@ -258,17 +275,21 @@ static void on_sigprof(int sig, siginfo_t *info, void *uc)
     int saved_errno = errno;
     mutator *m = mutator_self;
     if (m) {
-        /* at most half the thread's time in samples: a slow walker at a high
-         * rate would otherwise leave the program no time to run (and park) */
-        long long start = now_ns();
-        if (start - m->last_sample_end < m->last_sample_cost) {
-            count(&m->counts.throttled, 1);
-        } else {
-            saved_ctx at = view_context_of(uc);
-            sample(m, &at, uc, false);
-            m->last_sample_end = now_ns();
-            m->last_sample_cost = m->last_sample_end - start;
-        }
+        sample_here(m, uc);
+        aim_next(m); /* one aimed sample per tick at most (aim.h) */
+    }
+    errno = saved_errno;
+}
+
+/* The thread's breakpoint fired: the PC is on its point. */
+static void on_aimed(int sig, siginfo_t *info, void *uc)
+{
+    (void)sig;
+    int saved_errno = errno;
+    mutator *m = mutator_self;
+    if (m && aim_hit(m, info->si_code)) {
+        count(&m->counts.aimed, 1);
+        sample_here(m, uc);
     }
     errno = saved_errno;
 }
@@ -324,6 +345,16 @@ int sampler_install(const stress_config *c, mutator *ms, unsigned n)
     sigaddset(&sa.sa_mask, SIGPROF);
     if (sigaction(stop_signal, &sa, NULL))
         return errno;
+    if (!c->aim)
+        aim_off("--no-aim");
+    else if (c->remote)
+        aim_off("--remote: the samples are the profiler thread's");
+    if (c->aim && !c->remote && aim_init(c->shapes)) {
+        sa.sa_sigaction = on_aimed; /* as on_sigprof: no sample nests in it */
+        sigaddset(&sa.sa_mask, stop_signal);
+        if (sigaction(SIGTRAP, &sa, NULL))
+            return errno;
+    }
     /* nodefer: a trap in a trap handler's program nests (shape_body.h),
      * and a trap handler must not block the samples that walk through its
      * frame */

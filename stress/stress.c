@@ -50,6 +50,7 @@ void stress_defaults(stress_config *c, const sr_walker *w)
 #endif
     c->longjmp_pm = 20;
     c->watchdog_seconds = 1.0;
+    c->aim = true;
 }
 
 static double now_seconds(void)
@@ -81,6 +82,7 @@ void stress_collect(stress_stats *st)
         st->lock_busy += atomic_load(&c->lock_busy);
         st->frames += atomic_load(&c->frames);
         st->throttled += atomic_load(&c->throttled);
+        st->aimed += atomic_load(&c->aimed);
         st->calls += atomic_load(&m->calls);
         st->foreign_calls += atomic_load(&m->foreign_calls);
         st->traps += atomic_load(&m->traps);

@@ -12,7 +12,7 @@
 # instruction no frame-pointer walker can tell the caller's rbp from the
 # frame's, and the frame-pointer shapes promise the usual prologue.
 add_library(stackrace_native STATIC
-  stress/barrier.c stress/barrier_x86_64.S stress/bench.c stress/findings.c stress/guard.c stress/mutator.c
+  stress/aim.c stress/barrier.c stress/barrier_x86_64.S stress/bench.c stress/findings.c stress/guard.c stress/mutator.c
   stress/oracle.c stress/verdict.c stress/unwind_info.c stress/sampler.c stress/scanner.c stress/shapes.c stress/shapes_fp.c
   stress/shapes_nofp.c stress/shapes_packed.c stress/shape_leave_x86_64.S stress/stress.c stress/sweep.c stress/view.c
   targets/walkers/dl.c targets/walkers/fp.c targets/walkers/glibc.c targets/walkers/libgcc.c

@@ -46,12 +46,13 @@ typedef struct stress_config {
                           * stack instead of parking (the sweep: one thread, no scanner) */
     double watchdog_seconds; /* a walk taking longer is stopped and reported */
     bool progress;       /* a progress line on stderr */
+    bool aim;            /* aimed samples at entries and rets, where the kernel can (aim.h) */
 } stress_config;
 
 typedef struct stress_stats {
     uint64_t samples, exact, declined, stopped, lost, wrong, faults; /* verdict.h */
     uint64_t skipped; /* samples the sampler did not walk (its protocol, not the walker) */
-    uint64_t running, foreign, lock_busy, frames, throttled;
+    uint64_t running, foreign, lock_busy, frames, throttled, aimed;
     uint64_t calls, foreign_calls, traps, nested_traps, longjmps;
     uint64_t cycles, installed, removed;
     unsigned findings;    /* distinct (by check and message) */

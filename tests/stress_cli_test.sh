@@ -55,6 +55,14 @@ for mode in "" --remote; do
     ok "fp, barriers, ${mode:-same-thread}: clean"
 done
 
+if [[ $SANITIZE != *thread* ]]; then
+    run 0 stress --shapes "$FP_NO_TAIL" --threads 2 --seconds 1 --json
+    check_json 'r["aim"] == "on" and r["paths"]["aimed"] > 100'
+    run 0 stress --shapes "$FP_NO_TAIL" --threads 2 --seconds 1 --no-aim --json
+    check_json 'r["aim"] == "--no-aim" and r["paths"]["aimed"] == 0'
+    ok "aimed samples at entries and rets by default; --no-aim turns them off"
+fi
+
 run 1 stress --barriers --variant unlocked --threads 2 --seconds 3 --json
 check_json 'r["wrong"] > 0 and any("missed barrier" in f["message"] for f in r["finding_list"]) and r["first_finding_seconds"] < 3'
 ok "unlocked: the missed barrier is found"

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "aim.h"
 #include "barrier.h"
 #include "check.h"
 #include "findings.h"
@@ -484,8 +485,38 @@ static void test_fp_blind_spot_caught(void)
 #endif
     sr_walker naive = {"naive-fp", "never looks at pc", SR_WALKER_NEEDS_FP, NULL, naive_fp_walk};
     stress_stats st = run(&naive, false, false, false);
-    CHECK(st.wrong > 0 && has_finding("walk-oracle", "not the thread's"), "%llu wrong of %llu",
+    /* the timer alone meets that instruction in 1 sample of ~2000 here;
+     * with the breakpoints, ~1 in 50 */
+    CHECK(st.wrong * 200 > st.samples && has_finding("walk-oracle", "not the thread's"), "%llu wrong of %llu",
           (unsigned long long)st.wrong, (unsigned long long)st.exact);
+}
+
+/* walker_fp, but wrong at one instruction only: leaf-leave's first */
+static int wrong_at_one_entry(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    int n = walker_fp.walk(w, pcs, max);
+    if (n > 1 && w->pc == shape_start(SHAPE_LEAF_LEAVE))
+        pcs[1] ^= 0x10;
+    return n;
+}
+
+/* Aimed samples (aim.h) land on the shapes' entries: a walker wrong at one
+ * instruction is caught many times more often than by the timer alone. */
+static void test_aimed_samples(void)
+{
+    if (!aim_init(fp_shapes_but_tail())) {
+        printf("     (no aimed samples here: %s)\n", aim_off_why());
+        return;
+    }
+    sr_walker one = {"wrong-at-one-entry", "fp, wrong at leaf-leave's first instruction",
+                     SR_WALKER_NEEDS_FP, NULL, wrong_at_one_entry};
+    stress_stats st = run_on(&one, fp_shapes_but_tail(), 1.5, false, false, false);
+    CHECK(st.aimed > 1000, "%llu aimed samples", (unsigned long long)st.aimed);
+    /* the timer alone meets that instruction in 1 sample of ~2000 here;
+     * with the breakpoints, ~1 in 50 */
+    CHECK(st.wrong * 200 > st.samples && has_finding("walk-oracle", "not the thread's"),
+          "%llu wrong in %llu samples, %llu aimed", (unsigned long long)st.wrong,
+          (unsigned long long)st.samples, (unsigned long long)st.aimed);
 }
 
 static void test_unlocked_caught(void)
@@ -524,7 +555,9 @@ static void test_bad_walkers_caught(void)
 {
     sr_walker skip = {"skip", "drops a frame", SR_WALKER_NEEDS_FP, NULL, skip_walk};
     stress_stats st = run(&skip, false, false, false);
-    CHECK(st.wrong > 0 && has_finding("walk-oracle", "not the thread's"), "%llu wrong",
+    /* the timer alone meets that instruction in 1 sample of ~2000 here;
+     * with the breakpoints, ~1 in 50 */
+    CHECK(st.wrong * 200 > st.samples && has_finding("walk-oracle", "not the thread's"), "%llu wrong",
           (unsigned long long)st.wrong);
     sr_walker give_up = {"give-up", "stops after two frames", SR_WALKER_NEEDS_FP, NULL, short_walk};
     st = run(&give_up, false, false, false);
@@ -738,6 +771,7 @@ int main(void)
     RUN(test_correct_walker_clean_under_barriers);
     RUN(test_fp_blind_spot_caught);
     RUN(test_unlocked_caught);
+    RUN(test_aimed_samples);
     RUN(test_bad_walkers_caught);
     RUN(test_walker_fault_reported);
     RUN(test_watchdog);
