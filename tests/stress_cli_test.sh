@@ -84,6 +84,16 @@ PYEOF
 run 0 walkers
 grep -q '^fp .*available' "$OUT" || fail "walkers: text"
 ok "walkers lists every walker, available or why not"
+if grep -q '^libunwind .*available' <("$SR" walkers); then
+    # exit 1 or 0: its async-signal-safety findings, where the check is built in
+    set +e; "$SR" stress --walker libunwind-step:cache=thread --seconds 0.2 --threads 1 --json \
+        >"$OUT" 2>"$ERR"; rc=$?; set -e
+    [[ $rc == 0 || $rc == 1 ]] || fail "stress --walker libunwind-step:cache=thread exited $rc"
+    check_json 'r["walker"] == "libunwind-step"'
+fi
+run 2 stress --walker fp:cache=thread --seconds 0.2
+grep -q "no walker 'fp:cache=thread'" "$ERR" || fail "fp:cache=thread: no such walker"
+ok "W:cache=thread names a policy walker's per-thread caches, and only there"
 
 # the sweep judges prologues exactly: the frame-pointer walker, which looks
 # at the interrupted instruction where rbp is the caller's, is exact there and

@@ -32,12 +32,31 @@ const char *walkers_origin(unsigned i)
     return i < NBUILTIN ? "built in" : i < walkers_count() ? plugged_origin[i - NBUILTIN] : "";
 }
 
-const sr_walker *walkers_find(const char *name)
+static const sr_walker *find_exact(const char *name)
 {
     for (unsigned i = 0; i < walkers_count(); i++)
         if (!strcmp(walkers_at(i)->name, name))
             return walkers_at(i);
     return NULL;
+}
+
+/* A walker with caching policies goes by its plain name for the per-thread
+ * caches (libunwind.c), and also by W:cache=thread, as the other policies
+ * are named: only where W:cache=none exists, so the name means something. */
+const sr_walker *walkers_find(const char *name)
+{
+    const sr_walker *w = find_exact(name);
+    static const char thread[] = ":cache=thread";
+    size_t n = strlen(name), t = sizeof thread - 1;
+    if (w || n <= t || strcmp(name + n - t, thread) != 0 || n - t + sizeof ":cache=none" > 96)
+        return w;
+    char base[96];
+    memcpy(base, name, n - t);
+    strcpy(base + n - t, ":cache=none");
+    if (!find_exact(base))
+        return NULL;
+    base[n - t] = '\0';
+    return find_exact(base);
 }
 
 static const char *malformed(const sr_walker *w)
