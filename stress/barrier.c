@@ -15,6 +15,16 @@ _Static_assert(offsetof(barrier_table, pos) == 12, "BARRIER_POS in barrier_x86_6
 
 extern const char __start_sr_tramp_text[], __stop_sr_tramp_text[];
 
+/* gcc 12 sets up no frame pointer in a function that needs no stack
+ * frame, -fno-omit-frame-pointer or not (clang does). The functions below
+ * that the walked thread itself runs (the sweep's barriers, installed and
+ * removed by the thread at its foreign calls) would then be frames the
+ * frame-pointer walker, promised frame-pointer code, could only skip: in a
+ * gcc build it was graded wrong inside barrier_install and barrier_remove.
+ * Asking for the frame's address where the compiler cannot drop the
+ * question keeps the frame pointer. */
+#define KEEP_FRAME_POINTER() __asm__ volatile("" : : "r"(__builtin_frame_address(0)))
+
 uintptr_t barrier_text_lo(void) { return (uintptr_t)__start_sr_tramp_text; }
 uintptr_t barrier_text_hi(void) { return (uintptr_t)__stop_sr_tramp_text; }
 
@@ -38,7 +48,11 @@ void barrier_lock(barrier_table *t)
     atomic_store_explicit(&t->wanted, 0, memory_order_relaxed);
 }
 
-void barrier_unlock(barrier_table *t) { atomic_store_explicit(&t->lock, 0, memory_order_release); }
+void barrier_unlock(barrier_table *t)
+{
+    KEEP_FRAME_POINTER();
+    atomic_store_explicit(&t->lock, 0, memory_order_release);
+}
 
 /* The table is published entry first, count second, slot last, as Go's
  * gcInstallStackBarrier appends to gp.stkbar before it writes the slot: a
@@ -47,6 +61,7 @@ void barrier_unlock(barrier_table *t) { atomic_store_explicit(&t->lock, 0, memor
  * "missed stack barrier"). */
 int barrier_install(barrier_table *t, const shadow *s, uintptr_t *bad)
 {
+    KEEP_FRAME_POINTER();
     unsigned depth = s->depth;
     for (unsigned i = 0; i < depth; i++) {
         const shadow_frame *f = &s->f[i];
@@ -71,6 +86,7 @@ int barrier_install(barrier_table *t, const shadow *s, uintptr_t *bad)
 
 int barrier_remove(barrier_table *t, uintptr_t *bad)
 {
+    KEEP_FRAME_POINTER();
     int restored = 0;
     for (unsigned k = t->pos; k < t->n; k++) {
         volatile uintptr_t *slot = (volatile uintptr_t *)t->e[k].slot;
