@@ -125,9 +125,11 @@ bool aim_open(mutator *m)
 
 void aim_close(mutator *m)
 {
-    if (m->aiming)
-        close(m->aim_fd);
-    m->aiming = false;
+    if (!m->aiming)
+        return;
+    m->aiming = false; /* first: a timer sample in between must not use the fd */
+    atomic_signal_fence(memory_order_seq_cst);
+    close(m->aim_fd);
 }
 
 void aim_next(mutator *m)
