@@ -4,7 +4,6 @@
  * Compiled with frame pointers: mutator_foreign saves its caller's context
  * from its own frame.
  */
-#include "aim.h"
 #include "mutator.h"
 
 #include <errno.h>
@@ -14,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "aim.h"
 #include "guard.h"
 #include "shapes.h"
 #include "stress.h"

@@ -1,7 +1,6 @@
 /*
  * sampler.c — the samplers (sampler.h) and the sample itself.
  */
-#include "aim.h"
 #include "sampler.h"
 
 #include <errno.h>
@@ -14,6 +13,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "aim.h"
 #include "findings.h"
 #include "guard.h"
 #include "sanitizer.h"
