@@ -20,25 +20,11 @@
 #define TRAP_PERF 6 /* si_code of a perf event's SIGTRAP (Linux 5.13) */
 #endif
 
-extern const char __stop_sr_shape_text[];
-
 enum { AIM_POINTS_MAX = 8192 };
 static uintptr_t points[AIM_POINTS_MAX];
 static unsigned npoints;
 static bool ready; /* aim_init found the kernel able */
 static char off_why[160] = "not set up";
-
-/* Where shape id's code ends: the next shape's start, or the section's. */
-static uintptr_t shape_end(unsigned id)
-{
-    uintptr_t s = shape_start(id), end = (uintptr_t)__stop_sr_shape_text;
-    for (unsigned k = 0; k < SHAPE_COUNT; k++) {
-        uintptr_t t = shape_start(k);
-        if (t > s && t < end)
-            end = t;
-    }
-    return end;
-}
 
 static void add_point(uintptr_t pc)
 {

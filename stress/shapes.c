@@ -85,6 +85,17 @@ uintptr_t shape_start(unsigned id)
     return id == SHAPE_HANDLER ? (uintptr_t)shape_trap_handler : (uintptr_t)table[id].fn;
 }
 
+uintptr_t shape_end(unsigned id)
+{
+    uintptr_t s = shape_start(id), end = (uintptr_t)__stop_sr_shape_text;
+    for (unsigned k = 0; k < SHAPE_COUNT; k++) {
+        uintptr_t t = shape_start(k);
+        if (t > s && t < end)
+            end = t;
+    }
+    return end;
+}
+
 static unsigned excluded; /* shapes shapes_init left out */
 
 int shape_of_pc(uintptr_t pc)

@@ -67,6 +67,8 @@ typedef struct shape_info {
 const shape_info *shape_at(unsigned id);
 /* The address of shape id's first instruction. */
 uintptr_t shape_start(unsigned id);
+/* Just past shape id's code: the next shape's start, or the section's end. */
+uintptr_t shape_end(unsigned id);
 /* The shape whose code contains pc, or -1. */
 int shape_of_pc(uintptr_t pc);
 /* Whether pc is a return address inside shape id's code (just after a call
