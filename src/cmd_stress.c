@@ -16,7 +16,8 @@
 
 static const char STRESS_HELP[] =
     "usage: stackrace stress [--walker W] [--threads N] [--hz N] [--seconds S]\n"
-    "                        [--barriers] [--remote] [--variant locked|unlocked]\n"
+    "                        [--samples N] [--barriers] [--remote]\n"
+    "                        [--variant locked|unlocked]\n"
     "                        [--seed S] [--shapes S] [--no-chaos] [--no-aim] [--json]\n"
     "\n"
     "Runs real mutator threads on stacks of real frame shapes, interrupts them\n"
@@ -28,6 +29,8 @@ static const char STRESS_HELP[] =
     "  --threads N       mutator threads, 1-16 (default 4)\n"
     "  --hz N            samples per second per thread (default 20000)\n"
     "  --seconds S       how long (default 10)\n"
+    "  --samples N       stop once N samples were taken (--seconds stays the\n"
+    "                    limit): the same work on a fast or a loaded machine\n"
     "  --barriers        run the barrier scanner\n"
     "  --remote          a profiler thread walks each thread in turn: a running one\n"
     "                    stopped by a signal handshake, a parked one held parked;\n"
@@ -58,7 +61,7 @@ typedef struct stress_args {
 static bool takes_value(const char *arg)
 {
     static const char *const flags[] = {"--walker", "--variant", "--shapes", "--threads",
-                                        "--hz", "--seconds", "--seed"};
+                                        "--hz", "--seconds", "--samples", "--seed"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strcmp(arg, flags[i]))
             return true;
@@ -107,6 +110,10 @@ static int parse(int argc, char **argv, stress_args *a)
         } else if (!strcmp(arg, "--seconds")) {
             if (!run_parse_seconds(argv[++i], &a->c.seconds) || a->c.seconds <= 0)
                 return run_usage_error("stress: --seconds wants a positive number, not '%s'",
+                                       argv[i]);
+        } else if (!strcmp(arg, "--samples")) {
+            if (!run_parse_u64(argv[++i], &a->c.samples) || a->c.samples == 0)
+                return run_usage_error("stress: --samples wants a positive number, not '%s'",
                                        argv[i]);
         } else if (!strcmp(arg, "--seed")) {
             if (!run_parse_u64(argv[++i], &a->c.seed))

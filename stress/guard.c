@@ -191,7 +191,9 @@ const char *guard_tell(const walk_guard *g, const char *walker, fmtbuf *msg, fmt
     fmt_str(msg, "walker ");
     fmt_str(msg, walker);
     if (g->sig == GUARD_WATCHDOG) {
-        fmt_str(msg, " did not finish a walk in time (stopped by the watchdog)");
+        fmt_str(msg, " did not finish a walk in ");
+        fmt_u(msg, (uint64_t)((limit_ns + 500000) / 1000000));
+        fmt_str(msg, " ms (stopped by the watchdog)");
     } else {
         fmt_str(msg, g->sig == SIGBUS ? " faulted (SIGBUS)" : " faulted (SIGSEGV)");
         fmt_str(msg, " during a walk; caught, the run goes on");

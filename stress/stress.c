@@ -49,7 +49,7 @@ void stress_defaults(stress_config *c, const sr_walker *w)
     c->trap_pm = 0;
 #endif
     c->longjmp_pm = 20;
-    c->watchdog_seconds = 1.0;
+    c->watchdog_seconds = 1.0 * ENGINE_SLOWDOWN;
     c->aim = true;
 }
 
@@ -145,6 +145,15 @@ static void print_new_findings(unsigned *printed, bool tty)
     }
 }
 
+/* Whether the run has taken the samples it was asked for (c->samples). */
+static bool enough_samples(const stress_config *c)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < nmuts; i++)
+        n += atomic_load(&muts[i].counts.samples);
+    return n >= c->samples;
+}
+
 int stress_run(const stress_config *c, stress_stats *st)
 {
     running_cfg = c;
@@ -179,7 +188,7 @@ int stress_run(const stress_config *c, stress_stats *st)
     bool tty = c->progress && isatty(2);
     double t0 = now_seconds(), last = t0, elapsed = 0;
     unsigned printed = 0;
-    while ((elapsed = now_seconds() - t0) < c->seconds) {
+    while ((elapsed = now_seconds() - t0) < c->seconds && !(c->samples && enough_samples(c))) {
         struct timespec nap = {0, 50 * 1000 * 1000};
         nanosleep(&nap, NULL);
         if (c->progress)

@@ -28,6 +28,7 @@ typedef struct stress_config {
     unsigned threads;
     unsigned hz;         /* samples per second per thread */
     double seconds;
+    uint64_t samples;    /* 0: run for `seconds`; else until so many samples, `seconds` at most */
     bool barriers;
     bool remote;         /* a profiler thread stops and walks (else same-thread) */
     bool unlocked;       /* the seed bug: walk a parked thread without its lock */
@@ -44,7 +45,8 @@ typedef struct stress_config {
     unsigned signal_self_depth;   /* least this, the thread signals itself once */
     bool self_barriers;  /* the foreign call installs or removes barriers in the caller's own
                           * stack instead of parking (the sweep: one thread, no scanner) */
-    double watchdog_seconds; /* a walk taking longer is stopped and reported */
+    double watchdog_seconds; /* a walk taking longer is stopped and reported (default 1 s,
+                              * ENGINE_SLOWDOWN times that in a sanitizer build) */
     bool progress;       /* a progress line on stderr */
     bool aim;            /* aimed samples at entries and rets, where the kernel can (aim.h) */
 } stress_config;

@@ -420,7 +420,7 @@ static unsigned region_update(tracer *t, const sweep_page *p, uintptr_t pc)
 /* The tracer's watchdog: a sample that takes longer than this is a stuck
  * walk; the tracer sends the child the guard's watchdog signal, which ends
  * the walk (guard.h) as in stress. */
-enum { SAMPLE_SECONDS = 2 };
+enum { SAMPLE_SECONDS = 2 * ENGINE_SLOWDOWN };
 static volatile sig_atomic_t alarmed;
 static void on_alarm(int sig) { (void)sig; alarmed = 1; }
 
@@ -662,7 +662,7 @@ int sweep_run(const sweep_config *c, sweep_result *r)
         return 2;
     }
     guard_reset();
-    guard_start(60.0);
+    guard_start(SAMPLE_SECONDS); /* the limit a stopped walk is told with */
     guard_stop(); /* the child inherits the handlers; its watchdog is the tracer's alarm */
     struct sigaction alarm_sa;
     memset(&alarm_sa, 0, sizeof alarm_sa);
