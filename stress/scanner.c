@@ -30,7 +30,7 @@ static void slot_finding(const char *message, const mutator *m, uintptr_t slot)
     findings_add("rewriter", message, detail);
 }
 
-static void install(mutator *m)
+void scanner_install(mutator *m)
 {
     uintptr_t bad = 0;
     barrier_lock(&m->barriers);
@@ -42,7 +42,7 @@ static void install(mutator *m)
         atomic_fetch_add(&installed, (unsigned long)n);
 }
 
-static void remove_all(mutator *m)
+void scanner_remove(mutator *m)
 {
     uintptr_t bad = 0;
     barrier_lock(&m->barriers);
@@ -87,8 +87,8 @@ static void *scanner_main(void *arg)
 {
     (void)arg;
     while (!atomic_load(&stopping)) {
-        pass(install);
-        pass(remove_all);
+        pass(scanner_install);
+        pass(scanner_remove);
         atomic_fetch_add(&cycles, 1);
     }
     return NULL;

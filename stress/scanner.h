@@ -20,6 +20,14 @@ int scanner_start(mutator *muts, unsigned n);
 /* Zeroes the counts (a new run). */
 void scanner_reset(void);
 void scanner_stop(void);
+/* One mutator's two steps, taken when it is held parked (MUT_SCAN): install
+ * barriers in every recorded call frame's slot; remove them all, then check
+ * that no recorded slot still holds the trampoline. Each trouble is a
+ * "rewriter" finding: a slot that does not hold its frame's return address
+ * (install refused), a live barrier's slot that no longer holds the
+ * trampoline (barrier lost), a trampoline left after removal. */
+void scanner_install(mutator *m);
+void scanner_remove(mutator *m);
 /* Cycles completed, barriers installed and removed so far. */
 void scanner_counts(uint64_t *cycles, uint64_t *installed, uint64_t *removed);
 #endif
