@@ -134,6 +134,18 @@ static void init(void)
     atexit(report_findings);
 }
 
+#ifndef __AFL_FUZZ_TESTCASE_LEN
+/* libFuzzer: the set-up before the first input, where an error can still
+ * exit with its own status (an exit from inside LLVMFuzzerTestOneInput is
+ * "fuzz target exited" to libFuzzer: status 77 and a crash file). */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    init();
+    return 0;
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!e)

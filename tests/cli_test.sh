@@ -324,11 +324,15 @@ MIN=$SCRATCH/min.sched
 run minimize "$FILE" -o "$MIN"
 expect_rc 0 "minimize"
 [[ -f $MIN ]] || fail "minimize: $MIN not written"
+# it shrank: fewer decisions (the line says "decisions A -> B"), fewer bytes
+read -r D0 D1 < <(sed -n 's/.*: decisions \([0-9]*\) -> \([0-9]*\),.*/\1 \2/p' "$OUT" "$ERR")
+[[ -n ${D1:-} && $D1 -lt $D0 ]] || fail "minimize did not shrink: decisions ${D0:-?} -> ${D1:-?}"
+[[ $(stat -c %s "$MIN") -lt $(stat -c %s "$FILE") ]] || fail "minimize: $MIN is not smaller than $FILE"
 run replay "$MIN" --json
 expect_rc 1 "replay of the minimized schedule"
 MSIG=$(json_get "$OUT" signature)
 [[ $MSIG == "$SIG" ]] || fail "minimized schedule replays to $MSIG, not $SIG"
-ok "minimize -> 0; minimized schedule replays to the same signature"
+ok "minimize -> 0; decisions $D0 -> $D1; the minimized schedule replays to the same signature"
 
 # ---------------------------------------------------------------- fixed variant
 
@@ -425,6 +429,8 @@ run minimize "$RACE" -o "$SCRATCH/race-min.sched"
 expect_rc 0 "minimize of a race finding"
 run replay "$SCRATCH/race-min.sched" --json
 expect_rc 1 "replay of the minimized race finding"
+has_sig "$OUT" "$RSIG" || fail "replay of the minimized $RSIG: another finding came back"
+ok "minimize of a race finding: its replay reports the same race"
 usage_error "hunt --races (races are on by default)" hunt "$BUGGY" --execs 10 --races
 stderr_has "unknown option" "hunt --races"
 

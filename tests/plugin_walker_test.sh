@@ -17,12 +17,12 @@ grep -q "^user-fp .*available.*(plug-in $GOOD)" "$OUT" || fail "walkers lists th
 echo "ok - the plug-in's walkers are listed"
 
 run 0 --plugin "$GOOD" stress --walker user-fp --barriers --shapes call,leaf,large,alloca,saved,recurse \
-    --threads 2 --seconds 2 --json
+    --threads 2 --samples 20000 --seconds 120 --json
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]==0 and r["validated"]>1000, r' "$OUT" ||
     fail "user-fp clean"
 echo "ok - a correct user walker is clean under barriers"
 
-run 1 stress --plugin "$GOOD" --walker user-skip --threads 2 --seconds 2 --json
+run 1 stress --plugin "$GOOD" --walker user-skip --threads 2 --samples 20000 --seconds 120 --json
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]>0 and any("user-skip" in f["message"] for f in r["finding_list"]), r' "$OUT" ||
     fail "user-skip caught"
 echo "ok - a user walker that drops a frame is caught"
@@ -31,7 +31,7 @@ echo "ok - a user walker that drops a frame is caught"
 # instruction and at its ret: stress sees it there, as the sweep does below
 # (not under ThreadSanitizer, which walks parked threads only)
 if [[ $SANITIZE != *thread* ]]; then
-    run 1 --plugin "$GOOD" stress --walker user-naive-fp --threads 2 --seconds 3 --json
+    run 1 --plugin "$GOOD" stress --walker user-naive-fp --threads 2 --samples 30000 --seconds 120 --json
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]>0 and any("user-naive-fp returned frames" in f["message"] for f in r["finding_list"]), r' "$OUT" ||
         fail "user-naive-fp caught by stress"
     echo "ok - stress catches the naive frame-pointer walker at entries and rets"
@@ -56,13 +56,17 @@ if [[ $SANITIZE != *thread* ]]; then # no sweep under ThreadSanitizer
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); e=[p["first_error"] for p in r["per_pc"] if p["verdicts"]["fault"]]; assert e and all(x["verdict"] == "fault" and "faulted (SIGSEGV)" in x["fault"] for x in e), r["per_pc"][:2]' "$OUT" ||
         fail "sweep --per-pc of user-crash: each faulting pc names its fault"
     echo "ok - sweep --per-pc: the evidence of a faulting pc says how the walker faulted"
+    run 0 --plugin "$GOOD" sweep --walker user-spin-once --calls 5 --json
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); t=r["total"]; assert t["fault"] == r["faults"] == r["findings"] == 1 and r["first_finding"].startswith("watchdog: walker user-spin-once did not finish a walk in ") and t["exact"] > 100, r' "$OUT" ||
+        fail "sweep of user-spin-once: the stuck walk stopped by the watchdog, a finding"
+    echo "ok - sweep: a walk that does not end is stopped by the tracer's watchdog, told as a finding, and the sweep goes on"
 fi
 
 run 2 --plugin "$BAD" walkers
 [[ $(wc -l <"$ERR") == 1 ]] && grep -q "walker ABI 99" "$ERR" || fail "another ABI refused in one line"
 echo "ok - a plug-in of another walker ABI is refused"
 
-run 0 --plugin "$FIRST" stress --walker user-fp --shapes call,leaf --threads 2 --seconds 1 --json
+run 0 --plugin "$FIRST" stress --walker user-fp --shapes call,leaf --threads 2 --samples 10000 --seconds 120 --json
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["wrong"]==0 and r["validated"]>100, r' "$OUT" ||
     fail "a plug-in of the first release's walk struct"
 echo "ok - a plug-in built against the first release's sr_stack_walk (no stopped) is taken"

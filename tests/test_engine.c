@@ -649,6 +649,232 @@ static void test_unwind(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Unjudged walks: a truncated walk of a stack that changed under it.  */
+/* ------------------------------------------------------------------ */
+
+/* A profiler actor walks another actor's running stack, two frames deep,
+ * from the SP the mutator published in f1's body; once the walk has begun
+ * the mutator returns out of f1 (and calls it again for the next walk). A
+ * truncated walk is judged against the stack as it is at its end, so only
+ * when the stack did not change during it; otherwise it is counted
+ * unjudged: judged, these walks (true when they began) would read as
+ * wrong. */
+enum { UJ_ROOT, UJ_F1, UJ_NFUNCS };
+static const sr_func unjudged_funcs[UJ_NFUNCS] = {[UJ_ROOT] = {"root", 16, 0},
+                                                  [UJ_F1] = {"f1", 32, 0}};
+typedef struct unjudged_state {
+    sr_stack *stack;
+    sr_word sp, pc, seq, begun, done;
+} unjudged_state;
+
+static void unjudged_mutator(void *arg)
+{
+    unjudged_state *st = arg;
+    sr_enter(st->stack, UJ_ROOT);
+    for (sr_word i = 1; i <= 20; i++) {
+        sr_call(UJ_F1);
+        sr_atomic_store(&st->pc, sr_pcreg());
+        sr_atomic_store(&st->sp, sr_sp());
+        sr_atomic_store(&st->seq, i);
+        while (sr_atomic_load(&st->begun) != i)
+            sr_yield();
+        sr_ret();
+    }
+    sr_atomic_store(&st->done, 1);
+}
+
+static void unjudged_profiler(void *arg)
+{
+    unjudged_state *st = arg;
+    sr_word last = 0;
+    while (!sr_atomic_load(&st->done)) {
+        sr_word seq = sr_atomic_load(&st->seq);
+        if (seq == last) {
+            sr_yield();
+            continue;
+        }
+        sr_addr sp = sr_atomic_load(&st->sp);
+        sr_walk w;
+        sr_walk_begin(&w, sp);
+        sr_atomic_store(&st->begun, seq);
+        sr_walk_frame(&w, sr_atomic_load(&st->pc));
+        sr_walk_frame(&w, sr_stack_load(sp + unjudged_funcs[UJ_F1].frame_size));
+        sr_walk_end(&w, SR_WALK_TRUNCATED);
+        last = seq;
+    }
+}
+
+static void unjudged_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    unjudged_state *st = state;
+    (void)config, (void)sc;
+    st->stack = sr_stack_new("S", 4096);
+    sr_spawn("M", 0, unjudged_mutator, st);
+    sr_spawn("P", 0, unjudged_profiler, st);
+}
+
+static const sr_target unjudged_target = {
+    .name = "unjudged", .description = "test", .funcs = unjudged_funcs, .nfuncs = UJ_NFUNCS,
+    .state_size = sizeof(unjudged_state), .setup = unjudged_setup};
+
+static void test_walk_unjudged(void)
+{
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    sc.signal_rate = 0;
+    sc.switch_rate = 500;
+    sc.max_steps = 100000;
+    exec *e = run_new_exec();
+    exec_result r;
+    uint64_t unjudged = 0, complete = 0;
+    for (uint64_t i = 0; i < 300; i++) {
+        dec_start_strategy(&e->dec, DEC_RANDOM, rng_mix(i + 1), &sc, 3);
+        exec_run(e, &unjudged_target, &sc, &r);
+        CHECK(!r.failed, "exec %llu: %s (%s)", (unsigned long long)i, r.f.message, r.f.detail);
+        if (r.failed)
+            break;
+        unjudged += r.stats.walks_unjudged;
+        complete += r.stats.walks_complete;
+    }
+    run_free_exec(e);
+    CHECK(unjudged > 0 && unjudged < complete, "%llu unjudged of %llu walks",
+          (unsigned long long)unjudged, (unsigned long long)complete);
+}
+
+/* ------------------------------------------------------------------ */
+/* Model misuse: a target that breaks the API's rules is told so.      */
+/* ------------------------------------------------------------------ */
+
+/* One target, one misuse per mode; MISUSE_NONE uses the same calls
+ * correctly and is clean. Each misuse happens on the first execution. */
+enum misuse {
+    MISUSE_NONE, MISUSE_RELEASE_UNHELD, MISUSE_SPAWN_LATE, MISUSE_STACK_NEW_LATE,
+    MISUSE_CALL_OVERFLOW, MISUSE_PROLOGUE_OVERFLOW, MISUSE_RET_OUTSIDE_TABLE,
+    MISUSE_RET_NO_CALL, MISUSE_TOO_DEEP, MISUSE_MOVE_SIZE, MISUSE_UNWIND_IN_HANDLER,
+    MISUSE_ACCESS_OFF_STACK, MISUSE_N
+};
+enum { MU_ROOT, MU_SMALL, MU_BIG, MU_NFUNCS };
+static const sr_func misuse_funcs[MU_NFUNCS] = {
+    [MU_ROOT] = {"root", 16, 0}, [MU_SMALL] = {"small", 16, 0}, [MU_BIG] = {"big", 512, 0}};
+
+typedef struct misuse_state {
+    enum misuse mode;
+    sr_stack *stack, *tiny, *deep;
+    sr_lock l;
+    sr_addr jmp_sp;
+    sr_pc jmp_pc;
+} misuse_state;
+
+static void misuse_nothing(void *arg) { (void)arg; }
+
+static void misuse_mutator(void *arg)
+{
+    misuse_state *st = arg;
+    enum misuse m = st->mode;
+    sr_enter(m == MISUSE_CALL_OVERFLOW || m == MISUSE_PROLOGUE_OVERFLOW ? st->tiny
+             : m == MISUSE_TOO_DEEP                                      ? st->deep
+                                                                         : st->stack,
+             MU_ROOT);
+    st->jmp_sp = sr_sp(); /* setjmp */
+    st->jmp_pc = sr_pcreg();
+    switch (m) {
+    case MISUSE_NONE:
+        sr_lock_acquire(&st->l);
+        sr_lock_release(&st->l);
+        sr_call(MU_SMALL);
+        sr_stack_move(st->stack, 0);
+        sr_stack_store(sr_sp(), sr_stack_load(sr_sp()));
+        sr_ret();
+        break;
+    case MISUSE_RELEASE_UNHELD: sr_lock_release(&st->l); break;
+    case MISUSE_SPAWN_LATE: sr_spawn("late", 0, misuse_nothing, NULL); break;
+    case MISUSE_STACK_NEW_LATE: sr_stack_new("late", 4096); break;
+    case MISUSE_CALL_OVERFLOW: /* 64 bytes: root's 16, then 16 + 8 a call */
+        for (;;)
+            sr_call(MU_SMALL);
+    case MISUSE_PROLOGUE_OVERFLOW: sr_call(MU_BIG); break; /* the slot fits, 512 do not */
+    case MISUSE_RET_OUTSIDE_TABLE:
+        sr_set_pc(0x10);
+        sr_ret();
+        break;
+    case MISUSE_RET_NO_CALL: sr_ret(); break; /* root was entered, not called */
+    case MISUSE_TOO_DEEP:
+        for (int i = 0; i <= SR_WALK_MAX; i++)
+            sr_call(MU_SMALL);
+        break;
+    case MISUSE_MOVE_SIZE:
+        sr_call(MU_BIG);
+        sr_stack_move(st->stack, 64); /* 16 + 8 + 512 bytes are live */
+        break;
+    case MISUSE_ACCESS_OFF_STACK: sr_stack_load(0x10); break;
+    case MISUSE_UNWIND_IN_HANDLER:
+        for (int i = 0; i < 200; i++) { /* until the handler runs here */
+            sr_call(MU_SMALL);
+            sr_ret();
+        }
+        break;
+    case MISUSE_N: break;
+    }
+}
+
+static void misuse_handler(void *state, const sr_sigctx *ctx)
+{
+    misuse_state *st = state;
+    if (st->mode == MISUSE_UNWIND_IN_HANDLER && !ctx->remote)
+        sr_unwind(st->jmp_sp, st->jmp_pc);
+}
+
+static void misuse_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    misuse_state *st = state;
+    (void)sc;
+    st->mode = *(const enum misuse *)config;
+    st->l.name = "L";
+    st->stack = sr_stack_new("S", 4096);
+    st->tiny = sr_stack_new("T", 64);
+    st->deep = sr_stack_new("D", 65536);
+    sr_spawn("M", SR_ACTOR_SIGNALABLE, misuse_mutator, st);
+}
+
+static const enum misuse misuse_modes[MISUSE_N] = {
+    MISUSE_NONE, MISUSE_RELEASE_UNHELD, MISUSE_SPAWN_LATE, MISUSE_STACK_NEW_LATE,
+    MISUSE_CALL_OVERFLOW, MISUSE_PROLOGUE_OVERFLOW, MISUSE_RET_OUTSIDE_TABLE,
+    MISUSE_RET_NO_CALL, MISUSE_TOO_DEEP, MISUSE_MOVE_SIZE, MISUSE_UNWIND_IN_HANDLER,
+    MISUSE_ACCESS_OFF_STACK};
+
+static void test_model_misuse(void)
+{
+    static const char *const told[MISUSE_N] = {
+        [MISUSE_RELEASE_UNHELD] = "model misuse: release of a lock the actor does not hold",
+        [MISUSE_SPAWN_LATE] = "model misuse: sr_spawn outside setup",
+        [MISUSE_STACK_NEW_LATE] = "model misuse: sr_stack_new outside setup",
+        [MISUSE_CALL_OVERFLOW] = "model misuse: stack overflow on call",
+        [MISUSE_PROLOGUE_OVERFLOW] = "model misuse: stack overflow in prologue",
+        [MISUSE_RET_OUTSIDE_TABLE] = "model misuse: return from a PC outside the function table",
+        [MISUSE_RET_NO_CALL] = "model misuse: return with no matching call",
+        [MISUSE_TOO_DEEP] = "model misuse: call chain deeper than SR_WALK_MAX",
+        [MISUSE_MOVE_SIZE] = "model misuse: a stack move to a size that does not hold",
+        [MISUSE_UNWIND_IN_HANDLER] = "model misuse: an unwind from a signal handler",
+        [MISUSE_ACCESS_OFF_STACK] = "fault: stack access outside every stack",
+    };
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    sc.signal_rate = 200;
+    for (int m = 0; m < MISUSE_N; m++) {
+        const sr_target t = {.name = "misuse", .description = "test", .funcs = misuse_funcs,
+                             .nfuncs = MU_NFUNCS, .state_size = sizeof(misuse_state),
+                             .config = &misuse_modes[m], .setup = misuse_setup,
+                             .on_signal = misuse_handler};
+        hunt_result r = harness_hunt(&t, &sc, DEC_RANDOM, 1, m == MISUSE_NONE ? 2000 : 50);
+        if (m == MISUSE_NONE) {
+            CHECK(!r.found, "correct use: %s", r.message);
+            continue;
+        }
+        CHECK(r.found && r.check == CHECK_MODEL && strstr(r.message, told[m]),
+              "misuse %d: expected '%s', got %s (%s)", m, told[m],
+              r.found ? finding_check_name(r.check) : "nothing", r.message);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* Stack moves: the rewriter must fix what points into the stack.     */
 /* ------------------------------------------------------------------ */
 
@@ -1192,8 +1418,9 @@ static void test_scenario_from_bytes(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    harness_init(argc, argv);
     RUN(test_encoding);
     RUN(test_schedule_file_roundtrip);
     RUN(test_scenario_from_bytes);
@@ -1208,6 +1435,8 @@ int main(void)
     RUN(test_check_races);
     RUN(test_nested_signals);
     RUN(test_unwind);
+    RUN(test_walk_unjudged);
+    RUN(test_model_misuse);
     RUN(test_stack_move);
     return harness_exit();
 }

@@ -189,8 +189,9 @@ static void test_retp_scheme_clean(void)
         }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    harness_init(argc, argv);
     RUN(test_index_scheme_found);
     RUN(test_retp_scheme_clean);
     return harness_exit();

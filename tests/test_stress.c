@@ -20,6 +20,7 @@
 #include "check.h"
 #include "findings.h"
 #include "oracle.h"
+#include "scanner.h"
 #include "unwind_info.h"
 #include "verdict.h"
 #include "view.h"
@@ -61,6 +62,15 @@ static verdict judge(const shadow *s, uintptr_t pc, uintptr_t sp, const uintptr_
     if (at)
         *at = r.at;
     return r.v;
+}
+
+/* A trap instruction (ud2) in shape id's code. */
+static uintptr_t trap_site(unsigned id)
+{
+    for (uintptr_t p = shape_start(id); p < shape_start(id) + 4096; p++)
+        if (shape_is_trap_site(id, p))
+            return p;
+    return 0;
 }
 
 /* A ret instruction (pop %rbp; ret) in shape id's code. */
@@ -140,6 +150,33 @@ static void test_oracle(void)
           "the signal return above a recorded signal frame");
     CHECK(judge(&s, handler_pc, sp, with_handler, 6, 0x7008, NULL) == VERDICT_WRONG,
           "anything else above it");
+
+    /* a trap in the top frame's function: its handler entered, nothing
+     * recorded yet; then the handler returned, into the signal return */
+    static shadow t;
+    t.depth = 0;
+    push(&t, in_root, SHAPE_CALL, FRAME_CALL);
+    push(&t, in_call, SHAPE_SAVED, FRAME_CALL);
+    push(&t, in_saved, SHAPE_CALL, FRAME_CALL);
+    uintptr_t trap = trap_site(SHAPE_CALL);
+    CHECK(trap, "a trap in the call shape");
+    uintptr_t in_handler[] = {handler_pc, sigret, trap, in_saved, in_call, in_root};
+    CHECK(judge(&t, handler_pc, sp, in_handler, 6, sigret, NULL) == VERDICT_EXACT,
+          "the handler, the signal return and the trap: not recorded yet");
+    in_handler[2] = trap + 2;
+    CHECK(judge(&t, handler_pc, sp, in_handler, 6, sigret, NULL) == VERDICT_EXACT,
+          "a handler that stepped over the trap");
+    in_handler[2] = trap + 1;
+    CHECK(judge(&t, handler_pc, sp, in_handler, 6, sigret, &at) == VERDICT_WRONG && at == 1,
+          "the signal return above no trap");
+    uintptr_t in_sigreturn[] = {sigret + 4, trap + 2, in_saved, in_call, in_root};
+    CHECK(judge(&t, sigret + 4, sp, in_sigreturn, 5, sigret, NULL) == VERDICT_EXACT,
+          "in the signal return: the trap, then the frames");
+    CHECK(judge(&t, sigret + 4, sp, in_sigreturn, 5, 0, NULL) == VERDICT_WRONG,
+          "no signal return known: the trap is not the truth");
+    in_sigreturn[1] = in_saved - 1;
+    CHECK(judge(&t, sigret + 4, sp, in_sigreturn, 5, sigret, NULL) == VERDICT_WRONG,
+          "in the signal return, above no trap");
 }
 
 /* One recorded walk, classified as each kind of walker would have returned
@@ -267,8 +304,7 @@ static void test_unwind_info_agrees_with_libgcc(void)
     const void *(*find_fde)(void *, struct eh_bases *) =
         lib ? (const void *(*)(void *, struct eh_bases *))dlsym(lib, "_Unwind_Find_FDE") : NULL;
     if (!find_fde) {
-        printf("     (no libgcc_s with _Unwind_Find_FDE here: not checked)\n");
-        return;
+        SKIP("no libgcc_s with _Unwind_Find_FDE here");
     }
     unwind_info_load();
     uintptr_t text[2] = {0, 0};
@@ -407,13 +443,18 @@ static void test_pop_without_entry(void)
  * blind spot walker_fp has left (tests/stress_cli_test.sh sweeps it). */
 static unsigned fp_shapes_but_tail(void) { return shapes_with_fp() & ~(1u << SHAPE_TAIL); }
 
-static stress_stats run_on(const sr_walker *w, unsigned shapes, double seconds, bool barriers,
+/* A run bounded by its samples, not by the clock: the same work, and the
+ * same counts to assert on, on a fast machine or a loaded one (the seconds
+ * are only a limit for a run that stops sampling). */
+enum { SAMPLES = 30000, RUN_LIMIT_SECONDS = 120 };
+static stress_stats run_on(const sr_walker *w, unsigned shapes, uint64_t samples, bool barriers,
                            bool remote, bool unlocked)
 {
     stress_config c;
     stress_defaults(&c, w);
     c.threads = 3;
-    c.seconds = seconds;
+    c.samples = samples;
+    c.seconds = RUN_LIMIT_SECONDS;
     c.barriers = barriers;
     c.remote = remote;
     c.unlocked = unlocked;
@@ -426,7 +467,7 @@ static stress_stats run_on(const sr_walker *w, unsigned shapes, double seconds, 
 
 static stress_stats run(const sr_walker *w, bool barriers, bool remote, bool unlocked)
 {
-    return run_on(w, shapes_with_fp(), 1.5, barriers, remote, unlocked);
+    return run_on(w, shapes_with_fp(), SAMPLES, barriers, remote, unlocked);
 }
 
 static bool has_finding(const char *check, const char *words)
@@ -437,6 +478,49 @@ static bool has_finding(const char *check, const char *words)
             return true;
     }
     return false;
+}
+
+/* The scanner's three rewriter findings, on a parked mutator's recorded
+ * frames over a stack of our own: each known-bad state reported, the good
+ * one not. */
+static void test_scanner_findings(void)
+{
+    static mutator m;
+    uintptr_t stack[8];
+    memset(&m, 0, sizeof m);
+    m.index = 5;
+    for (unsigned i = 0; i < 4; i++) {
+        stack[7 - i] = 0x2000 + i;
+        m.shadow.f[i] = (shadow_frame){0x2000 + i, (uintptr_t)&stack[7 - i], SHAPE_CALL, FRAME_CALL};
+    }
+    m.shadow.depth = 4;
+    unsigned before = findings_stored();
+    scanner_install(&m);
+    scanner_remove(&m);
+    CHECK(findings_stored() == before && stack[4] == 0x2003 && stack[7] == 0x2000,
+          "a clean cycle: %u findings", findings_stored() - before);
+
+    stack[5] = 0xdead; /* the shadow recorded what the stack does not hold */
+    scanner_install(&m);
+    CHECK(has_finding("rewriter", "a recorded return slot does not hold its frame's return address"),
+          "install refused: not reported");
+    stack[5] = 0x2002;
+
+    scanner_install(&m);
+    stack[6] = 0x2001; /* a barrier restored behind the table's back */
+    scanner_remove(&m);
+    CHECK(has_finding("rewriter", "no longer holds the trampoline (barrier lost)"),
+          "barrier lost: not reported");
+    m.barriers.n = 0;
+    m.barriers.pos = 0;
+    for (unsigned i = 0; i < 4; i++)
+        stack[7 - i] = 0x2000 + i;
+
+    scanner_install(&m);
+    m.barriers.n--; /* the table forgot its outermost entry: its slot keeps the trampoline */
+    scanner_remove(&m);
+    CHECK(has_finding("rewriter", "a return slot still holds the trampoline after removal"),
+          "trampoline left after removal: not reported");
 }
 
 /* A frame-pointer walker that never looks at the interrupted instruction:
@@ -461,7 +545,7 @@ static int naive_fp_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
 static void test_correct_walker_clean_under_barriers(void)
 {
     for (int remote = 0; remote <= 1; remote++) {
-        stress_stats st = run_on(&walker_fp, fp_shapes_but_tail(), 1.5, true, remote, false);
+        stress_stats st = run_on(&walker_fp, fp_shapes_but_tail(), SAMPLES, true, remote, false);
         const nfinding *f = findings_at(0);
         CHECK(st.wrong == 0 && st.lost == 0 && st.findings == 0,
               "%s: %llu wrong, %llu lost, %u findings; %s: %s; %s",
@@ -480,8 +564,7 @@ static void test_fp_blind_spot_caught(void)
 {
 #ifdef ENGINE_TSAN
     /* running threads are not walked there (sampler.c): no sample lands at an entry */
-    printf("     (not under ThreadSanitizer: it walks parked threads only)\n");
-    return;
+    SKIP("not under ThreadSanitizer: it walks parked threads only");
 #endif
     sr_walker naive = {"naive-fp", "never looks at pc", SR_WALKER_NEEDS_FP, NULL, naive_fp_walk};
     stress_stats st = run(&naive, false, false, false);
@@ -505,12 +588,11 @@ static int wrong_at_one_entry(const sr_stack_walk *w, uintptr_t *pcs, int max)
 static void test_aimed_samples(void)
 {
     if (!aim_init(fp_shapes_but_tail())) {
-        printf("     (no aimed samples here: %s)\n", aim_off_why());
-        return;
+        SKIP("no aimed samples here: %s", aim_off_why());
     }
     sr_walker one = {"wrong-at-one-entry", "fp, wrong at leaf-leave's first instruction",
                      SR_WALKER_NEEDS_FP, NULL, wrong_at_one_entry};
-    stress_stats st = run_on(&one, fp_shapes_but_tail(), 1.5, false, false, false);
+    stress_stats st = run_on(&one, fp_shapes_but_tail(), SAMPLES, false, false, false);
     CHECK(st.aimed > 1000, "%llu aimed samples", (unsigned long long)st.aimed);
     /* the timer alone meets that instruction in 1 sample of ~2000 here;
      * with the breakpoints, ~1 in 50 */
@@ -522,8 +604,7 @@ static void test_aimed_samples(void)
 static void test_unlocked_caught(void)
 {
     for (int remote = 0; remote <= 1; remote++) {
-        /* 3 s: a slow build on a loaded machine has missed it in 1.5 s */
-        stress_stats st = run_on(&walker_fp, fp_shapes_but_tail(), 3, true, remote, true);
+        stress_stats st = run_on(&walker_fp, fp_shapes_but_tail(), 2 * SAMPLES, true, remote, true);
         CHECK(st.wrong > 0 && has_finding("walk-oracle", "missed barrier"),
               "%s: %llu wrong", remote ? "remote" : "same-thread", (unsigned long long)st.wrong);
     }
@@ -610,8 +691,7 @@ static void test_walker_fault_reported(void)
 #ifdef ENGINE_TSAN
     /* ThreadSanitizer's handler wrapper cannot be left by siglongjmp from a
      * fault inside a signal handler: the process dies (tried: clang 14) */
-    printf("     (not under ThreadSanitizer: a fault in a handler cannot be caught there)\n");
-    return;
+    SKIP("not under ThreadSanitizer: a fault in a handler cannot be caught there");
 #endif
     sr_walker crash = {"crash", "reads address 16", SR_WALKER_NEEDS_FP, NULL, fault_walk};
     stress_stats st = run(&crash, false, false, false);
@@ -631,21 +711,21 @@ static void test_watchdog(void)
 #ifdef ENGINE_TSAN
     /* ThreadSanitizer holds an asynchronous signal until the thread reaches
      * an interceptor, which a walker spinning in its own code never does */
-    printf("     (not under ThreadSanitizer: it defers the watchdog's signal)\n");
-    return;
+    SKIP("not under ThreadSanitizer: it defers the watchdog's signal");
 #endif
     sr_walker hang = {"hang", "never returns", SR_WALKER_NEEDS_FP, NULL, hang_walk};
     stress_config c;
     stress_defaults(&c, &hang);
     c.threads = 2;
-    c.seconds = 1.5;
+    c.samples = 8;
+    c.seconds = RUN_LIMIT_SECONDS;
     c.watchdog_seconds = 0.2;
     c.shapes = shapes_with_fp();
     stress_stats st;
     memset(&st, 0, sizeof st);
     CHECK(stress_run(&c, &st) == 0, "the run ends");
     const nfinding *f = finding_of("watchdog");
-    CHECK(f && strstr(f->message, "walker hang did not finish"), "finding: %s",
+    CHECK(f && strstr(f->message, "walker hang did not finish a walk in 200 ms"), "finding: %s",
           f ? f->message : "none");
     CHECK(st.faults >= 2, "%llu walks stopped", (unsigned long long)st.faults);
 }
@@ -653,8 +733,7 @@ static void test_watchdog(void)
 static void test_signal_safety(void)
 {
     if (!signal_safety_on()) {
-        printf("     (no async-signal-safety check in this build: sanitizer)\n");
-        return;
+        SKIP("no async-signal-safety check in this build: sanitizer");
     }
     sr_walker naive = {"naive", "mallocs", SR_WALKER_NEEDS_FP, NULL, malloc_walk};
     stress_stats st = run(&naive, false, false, false);
@@ -708,8 +787,7 @@ static void test_call_decoder(void)
 
 /* The layouts users' binaries have: a function whose first byte is the
  * return address of a noreturn call (1-byte aligned: shapes_packed.c), and
- * signal frames nested in a signal handler; a correct walker is exact on
- * them, and stress met them. */
+ * signal frames nested in a signal handler. */
 static void test_layouts(void)
 {
     CHECK(shapes_all() & (1u << SHAPE_NORETURN), "shape noreturn left out by shapes_init");
@@ -719,15 +797,19 @@ static void test_layouts(void)
           (unsigned long)entry);
     CHECK(entry % 16 != 0 || shape_start(SHAPE_LEAF_PACKED) % 16 != 0,
           "the packed shapes are 16-byte aligned");
+}
+
+/* ... and a correct walker is exact on them, and stress met them. */
+static void test_layouts_walked(void)
+{
 #ifdef ENGINE_TSAN
     /* no traps there (stress.c: TSan calls a handler from its own frames),
      * and running threads, in throw's frames, are not walked */
-    printf("     (the runs not under ThreadSanitizer: no traps, parked threads only)\n");
-    return;
+    SKIP("not under ThreadSanitizer: no traps, parked threads only");
 #endif
     /* the frame-pointer walker on the frame-pointer shapes, the packed leaf
      * among them (the tail call is its blind spot: fp.c): nested signal frames */
-    stress_stats st = run_on(&walker_fp, fp_shapes_but_tail(), 1.5, true, false, false);
+    stress_stats st = run_on(&walker_fp, fp_shapes_but_tail(), SAMPLES, true, false, false);
     CHECK(st.nested_traps > 0, "no nested trap in %llu traps", (unsigned long long)st.traps);
     CHECK(st.exact > 0 && st.wrong == 0 && st.lost == 0 && st.faults == 0,
           "fp: %llu exact, %llu lost, %llu wrong, %llu faults", (unsigned long long)st.exact,
@@ -740,7 +822,7 @@ static void test_layouts(void)
     CHECK(walker_libgcc.init(why, sizeof why) == 0, "libgcc: %s", why);
     unsigned packed = (1u << SHAPE_NORETURN) | (1u << SHAPE_LEAF_PACKED) | (1u << SHAPE_CALL) |
                       (1u << SHAPE_LEAF) | (1u << SHAPE_LEAF_LEAVE);
-    st = run_on(&walker_libgcc, packed, 1.5, false, false, false);
+    st = run_on(&walker_libgcc, packed, SAMPLES, false, false, false);
     CHECK(st.longjmps > 0, "no throw");
     CHECK(st.exact > 0 && st.wrong == 0 && st.lost == 0 && st.faults == 0,
           "libgcc on packed shapes: %llu exact, %llu lost, %llu wrong, %llu faults",
@@ -751,15 +833,16 @@ static void test_layouts(void)
      * as the C shapes do (shape_leave_x86_64.S); recorded raw, stress graded
      * libgcc's correct walk wrong several times a second here */
     unsigned tail = (1u << SHAPE_CALL) | (1u << SHAPE_TAIL) | (1u << SHAPE_LEAF_LEAVE);
-    st = run_on(&walker_libgcc, tail, 3, true, false, false);
+    st = run_on(&walker_libgcc, tail, 2 * SAMPLES, true, false, false);
     CHECK(st.exact > 1000 && st.installed > 100 && st.wrong == 0 && st.lost == 0,
           "libgcc, tail into leaf-leave under barriers: %llu exact, %llu barriers, %llu lost, "
           "%llu wrong", (unsigned long long)st.exact, (unsigned long long)st.installed,
           (unsigned long long)st.lost, (unsigned long long)st.wrong);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    harness_init(argc, argv);
     char why[128];
     shapes_init(why, sizeof why);
     RUN(test_oracle);
@@ -768,6 +851,7 @@ int main(void)
     RUN(test_view_adapt);
     RUN(test_barrier_table);
     RUN(test_pop_without_entry);
+    RUN(test_scanner_findings);
     RUN(test_correct_walker_clean_under_barriers);
     RUN(test_fp_blind_spot_caught);
     RUN(test_unlocked_caught);
@@ -777,6 +861,7 @@ int main(void)
     RUN(test_watchdog);
     RUN(test_signal_safety);
     RUN(test_layouts);
+    RUN(test_layouts_walked);
     /* last: it loads libgcc_s, which test_signal_safety needs not yet loaded */
     RUN(test_unwind_info_agrees_with_libgcc);
     return harness_exit();

@@ -67,6 +67,21 @@ static int crash_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
 
 static const sr_walker user_crash = {"user-crash", "reads address 16", SR_WALKER_NEEDS_FP, NULL,
                                      crash_walk};
+/* Its first walk in a process spins until stopped (the watchdog's case: a
+ * cycle in a frame chain); later ones are user-fp's. */
+static int spin_once_walk(const sr_stack_walk *w, uintptr_t *pcs, int max)
+{
+    static volatile int walked;
+    if (!walked) {
+        walked = 1;
+        for (volatile unsigned long i = 0;; i++)
+            ;
+    }
+    return good_walk(w, pcs, max);
+}
+
+static const sr_walker user_spin_once = {"user-spin-once", "its first walk never returns",
+                                         SR_WALKER_NEEDS_FP, NULL, spin_once_walk};
 static const sr_walker user_naive = {"user-naive-fp", "a frame-pointer walker that never looks at pc",
                                      SR_WALKER_NEEDS_FP, NULL, naive_walk};
 static const sr_walker user_skip = {"user-skip", "drops the caller's frame",
@@ -79,15 +94,15 @@ static const sr_walker user_skip = {"user-skip", "drops the caller's frame",
 #ifdef FIRST_RELEASE
 #include <stddef.h>
 static const sr_walker *const first_release_walkers[] = {&user_fp, &user_naive, &user_skip,
-                                                          &user_crash};
+                                                          &user_crash, &user_spin_once};
 __attribute__((visibility("default"))) const sr_walker_plugin *stackrace_walkers_v1(void);
 __attribute__((visibility("default"))) const sr_walker_plugin *stackrace_walkers_v1(void)
 {
     static const sr_walker_plugin plugin = {SR_WALKER_ABI, sizeof(sr_walker),
                                             offsetof(sr_stack_walk, stopped), "user-walkers",
-                                            first_release_walkers, 4};
+                                            first_release_walkers, 5};
     return &plugin;
 }
 #else
-SR_WALKER_PLUGIN("user-walkers", &user_fp, &user_naive, &user_skip, &user_crash)
+SR_WALKER_PLUGIN("user-walkers", &user_fp, &user_naive, &user_skip, &user_crash, &user_spin_once)
 #endif
