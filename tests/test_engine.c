@@ -740,6 +740,77 @@ static void test_walk_unjudged(void)
           (unsigned long long)unjudged, (unsigned long long)complete);
 }
 
+/* A complete walk over a stack that went through more states than the
+ * oracle keeps (sr_walk.seen: 32) is not judged by the states it kept: the
+ * mutator is 40 frames deep when the walk begins and returns out of all of
+ * them before it ends; the walk reports the stack as it is then (nothing
+ * above its SP), the 41st state, which the oracle did not keep. Judged, this
+ * true walk would be wrong. */
+enum { DEEP = 40 };
+static void overflow_mutator(void *arg)
+{
+    unjudged_state *st = arg;
+    sr_enter(st->stack, UJ_ROOT);
+    for (int i = 0; i < DEEP; i++)
+        sr_call(UJ_F1);
+    sr_atomic_store(&st->pc, sr_pcreg());
+    sr_atomic_store(&st->sp, sr_sp());
+    sr_atomic_store(&st->seq, 1);
+    while (sr_atomic_load(&st->begun) != 1)
+        sr_yield();
+    for (int i = 0; i < DEEP; i++)
+        sr_ret();
+    sr_atomic_store(&st->done, 1);
+}
+
+static void overflow_profiler(void *arg)
+{
+    unjudged_state *st = arg;
+    while (sr_atomic_load(&st->seq) != 1)
+        sr_yield();
+    sr_walk w;
+    sr_walk_begin(&w, sr_atomic_load(&st->sp));
+    sr_atomic_store(&st->begun, 1);
+    while (!sr_atomic_load(&st->done))
+        sr_yield();
+    sr_walk_frame(&w, sr_atomic_load(&st->pc)); /* and no frame above: none is left */
+    sr_walk_end(&w, SR_WALK_COMPLETE);
+}
+
+static void overflow_setup(void *state, const void *config, const sr_scenario *sc)
+{
+    unjudged_state *st = state;
+    (void)config, (void)sc;
+    st->stack = sr_stack_new("S", 4096);
+    sr_spawn("M", 0, overflow_mutator, st);
+    sr_spawn("P", 0, overflow_profiler, st);
+}
+
+static const sr_target overflow_target = {
+    .name = "unjudged-overflow", .description = "test", .funcs = unjudged_funcs,
+    .nfuncs = UJ_NFUNCS, .state_size = sizeof(unjudged_state), .setup = overflow_setup};
+
+static void test_walk_unjudged_overflow(void)
+{
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    sc.signal_rate = 0;
+    sc.max_steps = 100000;
+    exec *e = run_new_exec();
+    exec_result r;
+    for (uint64_t i = 0; i < 20; i++) {
+        dec_start_strategy(&e->dec, DEC_RANDOM, rng_mix(i + 1), &sc, 3);
+        exec_run(e, &overflow_target, &sc, &r);
+        CHECK(!r.failed, "exec %llu: %s (%s)", (unsigned long long)i, r.f.message, r.f.detail);
+        CHECK(r.failed || (r.stats.walks_unjudged == 1 && r.stats.walks_complete == 1),
+              "exec %llu: %llu unjudged of %llu walks", (unsigned long long)i,
+              (unsigned long long)r.stats.walks_unjudged,
+              (unsigned long long)r.stats.walks_complete);
+        if (r.failed)
+            break;
+    }
+    run_free_exec(e);
+}
+
 /* ------------------------------------------------------------------ */
 /* Model misuse: a target that breaks the API's rules is told so.      */
 /* ------------------------------------------------------------------ */
@@ -1436,6 +1507,7 @@ int main(int argc, char **argv)
     RUN(test_nested_signals);
     RUN(test_unwind);
     RUN(test_walk_unjudged);
+    RUN(test_walk_unjudged_overflow);
     RUN(test_model_misuse);
     RUN(test_stack_move);
     return harness_exit();
