@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmdline.h"
+#include "cli.h"
 #include "report.h"
 #include "shapes.h"
 #include "sweep.h"
@@ -267,7 +267,7 @@ static void print_json(const sweep_config *c, const sweep_result *r, bool per_pc
     puts("}");
 }
 
-int cmd_sweep(int argc, char **argv)
+int cli_sweep(int argc, char **argv)
 {
     sweep_config c = {.seed = 1, .calls = 300, .barriers = true};
     const char *walker = "fp", *shapes = NULL, *explain_pc = NULL;
@@ -288,7 +288,7 @@ int cmd_sweep(int argc, char **argv)
         } else if (!strcmp(a, "--walker") || !strcmp(a, "--shapes") || !strcmp(a, "--calls") ||
                    !strcmp(a, "--seed") || !strcmp(a, "--explain")) {
             if (!has)
-                return run_usage_error("sweep: %s needs a value (stackrace sweep --help)", a);
+                return cli_usage_error("sweep: %s needs a value (stackrace sweep --help)", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--walker")) {
                 walker = v;
@@ -296,8 +296,8 @@ int cmd_sweep(int argc, char **argv)
                 explain_pc = v;
             } else if (!strcmp(a, "--shapes")) {
                 shapes = v;
-            } else if (!run_parse_u64(v, &u) || (!strcmp(a, "--calls") && (u < 1 || u > 100000))) {
-                return run_usage_error("sweep: %s wants %s, not '%s'", a,
+            } else if (!cli_parse_u64(v, &u) || (!strcmp(a, "--calls") && (u < 1 || u > 100000))) {
+                return cli_usage_error("sweep: %s wants %s, not '%s'", a,
                                        !strcmp(a, "--calls") ? "1-100000" : "a number", v);
             } else if (!strcmp(a, "--calls")) {
                 c.calls = (unsigned long)u;
@@ -305,26 +305,26 @@ int cmd_sweep(int argc, char **argv)
                 c.seed = u;
             }
         } else {
-            return run_usage_error("sweep: unknown argument '%s' (stackrace sweep --help)", a);
+            return cli_usage_error("sweep: unknown argument '%s' (stackrace sweep --help)", a);
         }
     }
     c.walker = walkers_find(walker);
     if (!c.walker)
-        return run_usage_error("sweep: no walker '%s' (stackrace walkers lists them)", walker);
+        return cli_usage_error("sweep: no walker '%s' (stackrace walkers lists them)", walker);
     char why[256];
     shapes_init(why, sizeof why);
     if (!shapes)
         shapes = c.walker->flags & SR_WALKER_NEEDS_FP ? "fp" : "all";
     if (shapes_parse(shapes, &c.shapes, why, sizeof why) != 0)
-        return run_usage_error("sweep: --shapes: %s", why);
+        return cli_usage_error("sweep: --shapes: %s", why);
     if (c.walker->init && c.walker->init(why, sizeof why) != 0)
-        return run_usage_error("sweep: walker %s is not available here: %s", c.walker->name, why);
+        return cli_usage_error("sweep: walker %s is not available here: %s", c.walker->name, why);
     sweep_result r;
     int rc = sweep_run(&c, &r);
     if (rc)
         return rc;
     if (json && explain_pc)
-        return run_usage_error("sweep: --explain is text; --json --per-pc has the same evidence");
+        return cli_usage_error("sweep: --explain is text; --json --per-pc has the same evidence");
     if (json)
         print_json(&c, &r, per_pc);
     else

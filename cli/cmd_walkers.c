@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmdline.h"
+#include "cli.h"
 #include "report.h"
 #include "signal_safety.h"
 #include "walkers.h"
@@ -28,7 +28,7 @@ static const char *kind_of(const sr_walker *w)
     return "view";
 }
 
-int cmd_walkers(int argc, char **argv)
+int cli_walkers(int argc, char **argv)
 {
     bool json = false;
     for (int i = 1; i < argc; i++) {
@@ -39,7 +39,7 @@ int cmd_walkers(int argc, char **argv)
         if (!strcmp(argv[i], "--json"))
             json = true;
         else
-            return run_usage_error("walkers: unknown argument '%s' (stackrace walkers --help)",
+            return cli_usage_error("walkers: unknown argument '%s' (stackrace walkers --help)",
                                    argv[i]);
     }
     if (json)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "report.h"
-#include "cmdline.h"
+#include "cli.h"
 
 static const char REPLAY_HELP[] =
     "usage: stackrace replay FILE [--narrative|--trace|--json|--svg OUT.svg] [--target T]\n"
@@ -64,7 +64,7 @@ static void print_json(const exec *e, const exec_result *r, const char *sig)
            (unsigned long long)r->stats.returns, (unsigned long long)r->stats.trampolines);
 }
 
-int cmd_replay(int argc, char **argv)
+int cli_replay(int argc, char **argv)
 {
     const char *file = NULL, *target = NULL, *svg = NULL;
     bool races = true;
@@ -80,20 +80,20 @@ int cmd_replay(int argc, char **argv)
         else if (!strcmp(a, "--no-races")) races = false;
         else if (!strcmp(a, "--svg") || !strcmp(a, "--target")) {
             if (i + 1 >= argc)
-                return run_usage_error("replay: %s needs a value", a);
+                return cli_usage_error("replay: %s needs a value", a);
             *(!strcmp(a, "--svg") ? &svg : &target) = argv[++i];
         } else if (a[0] == '-' && a[1])
-            return run_usage_error("replay: unknown option '%s' (stackrace replay --help)", a);
+            return cli_usage_error("replay: unknown option '%s' (stackrace replay --help)", a);
         else if (file)
-            return run_usage_error("replay: more than one FILE");
+            return cli_usage_error("replay: more than one FILE");
         else
             file = a;
     }
     if (!file)
-        return run_usage_error("replay: missing FILE (stackrace replay --help)");
+        return cli_usage_error("replay: missing FILE (stackrace replay --help)");
     schedule s;
     const sr_target *t;
-    int rc = run_load_for_target(file, target, &s, &t);
+    int rc = cli_load_for_target(file, target, &s, &t);
     if (rc)
         return rc;
     exec *e = run_new_exec();
@@ -130,11 +130,11 @@ int cmd_replay(int argc, char **argv)
     if (svg) {
         FILE *f = fopen(svg, "w");
         if (!f) {
-            rc = run_usage_error("replay: cannot write %s", svg);
+            rc = cli_usage_error("replay: cannot write %s", svg);
         } else {
             report_svg(f, e, &r);
             if (fclose(f) != 0)
-                rc = run_usage_error("replay: cannot write %s", svg);
+                rc = cli_usage_error("replay: cannot write %s", svg);
         }
     }
     run_free_exec(e);

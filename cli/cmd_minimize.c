@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmdline.h"
+#include "cli.h"
 
 static const char MINIMIZE_HELP[] =
     "usage: stackrace minimize FILE -o OUT [--target T] [--time SEC] [--no-races]\n"
@@ -15,7 +15,7 @@ static const char MINIMIZE_HELP[] =
     "\n"
     "exit status: 0 written, 1 FILE does not fail, 2 on bad input\n";
 
-int cmd_minimize(int argc, char **argv)
+int cli_minimize(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL, *target = NULL;
     double seconds = 0;
@@ -27,27 +27,27 @@ int cmd_minimize(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--target")) {
             if (i + 1 >= argc)
-                return run_usage_error("minimize: %s needs a value", a);
+                return cli_usage_error("minimize: %s needs a value", a);
             *(!strcmp(a, "-o") ? &out : &target) = argv[++i];
         } else if (!strcmp(a, "--no-races")) {
             races = false;
         } else if (!strcmp(a, "--time")) {
-            if (i + 1 >= argc || !run_parse_seconds(argv[i + 1], &seconds))
-                return run_usage_error("minimize: --time needs a positive number of seconds");
+            if (i + 1 >= argc || !cli_parse_seconds(argv[i + 1], &seconds))
+                return cli_usage_error("minimize: --time needs a positive number of seconds");
             i++;
         } else if (a[0] == '-' && a[1])
-            return run_usage_error("minimize: unknown option '%s' (stackrace minimize --help)",
+            return cli_usage_error("minimize: unknown option '%s' (stackrace minimize --help)",
                                    a);
         else if (file)
-            return run_usage_error("minimize: more than one FILE");
+            return cli_usage_error("minimize: more than one FILE");
         else
             file = a;
     }
     if (!file || !out)
-        return run_usage_error("minimize: usage: stackrace minimize FILE -o OUT");
+        return cli_usage_error("minimize: usage: stackrace minimize FILE -o OUT");
     schedule s;
     const sr_target *t;
-    int rc = run_load_for_target(file, target, &s, &t);
+    int rc = cli_load_for_target(file, target, &s, &t);
     if (rc)
         return rc;
     snprintf(s.target, sizeof s.target, "%s", t->name);
@@ -61,7 +61,7 @@ int cmd_minimize(int argc, char **argv)
     else if (rc == 2)
         fprintf(stderr, "stackrace: internal error: %s did not minimize reproducibly\n", file);
     else if (sched_write_file(out, &s, err, sizeof err) != 0)
-        rc = run_usage_error("minimize: %s", err);
+        rc = cli_usage_error("minimize: %s", err);
     else
         printf("%s: decisions %zu -> %zu, context switches %llu -> %llu, bytes %zu -> %zu; "
                "written to %s\n",

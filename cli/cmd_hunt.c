@@ -28,7 +28,7 @@
 #include "registry.h"
 #include "report.h"
 #include "rng.h"
-#include "cmdline.h"
+#include "cli.h"
 #include "scenario.h"
 
 #define MAX_FINDINGS 256
@@ -184,7 +184,7 @@ static void report_finding(hunt *h, const hunt_finding *hf, const schedule *foun
 /* fatal: f ended its execution (else it is a report, a data race). */
 static void on_finding(hunt *h, exec *e, const finding *f, bool fatal)
 {
-    double secs = run_now() - h->start;
+    double secs = cli_now() - h->start;
     char sig[64];
     finding_signature(f, h->t->name, sig, sizeof sig);
     pthread_mutex_lock(&h->mu);
@@ -330,7 +330,7 @@ static void *job_main(void *arg)
             on_finding(h, e, &r.reports[k], false);
         if (r.fatal)
             on_finding(h, e, &r.f, true);
-        if (h->time_limit > 0 && run_now() - h->start >= h->time_limit)
+        if (h->time_limit > 0 && cli_now() - h->start >= h->time_limit)
             atomic_store(&h->stop, true);
     }
     run_free_exec(e);
@@ -465,18 +465,18 @@ static int parse_scenario_flag(const char *flag, const char *val, sr_scenario *s
     else if (!strcmp(flag, "--barrier-spacing")) field = &sc->barrier_spacing;
     else if (!strcmp(flag, "--max-steps")) field = &sc->max_steps;
     else if (!strcmp(flag, "--delivery")) {
-        if (!val) return run_usage_error("--delivery needs a value");
+        if (!val) return cli_usage_error("--delivery needs a value");
         if (!strcmp(val, "same-thread")) sc->delivery = SR_DELIVER_SAME_THREAD;
         else if (!strcmp(val, "remote")) sc->delivery = SR_DELIVER_REMOTE;
         else if (!strcmp(val, "mixed")) sc->delivery = SR_DELIVER_MIXED;
-        else return run_usage_error("--delivery: '%s' is not same-thread, remote or mixed", val);
+        else return cli_usage_error("--delivery: '%s' is not same-thread, remote or mixed", val);
         return 0;
     } else {
         *known = false;
         return 0;
     }
-    if (!val || !run_parse_u32(val, 0, 100000000, field))
-        return run_usage_error("%s needs a number, got '%s'", flag, val ? val : "");
+    if (!val || !cli_parse_u32(val, 0, 100000000, field))
+        return cli_usage_error("%s needs a number, got '%s'", flag, val ? val : "");
     return 0;
 }
 
@@ -500,7 +500,7 @@ static bool takes_value(const char *flag)
     return false;
 }
 
-int cmd_hunt(int argc, char **argv)
+int cli_hunt(int argc, char **argv)
 {
     hunt *h = calloc(1, sizeof *h);
     if (!h)
@@ -532,9 +532,9 @@ int cmd_hunt(int argc, char **argv)
     }
     if (!target) {
         free(h);
-        return run_usage_error("hunt: missing TARGET (stackrace hunt --help)");
+        return cli_usage_error("hunt: missing TARGET (stackrace hunt --help)");
     }
-    if (!(h->t = run_target(target))) {
+    if (!(h->t = cli_target(target))) {
         free(h);
         return 2;
     }
@@ -544,7 +544,7 @@ int cmd_hunt(int argc, char **argv)
         bool known;
         if (a[0] != '-') {
             if (a != target)
-                rc = run_usage_error("hunt: unexpected argument '%s'", a);
+                rc = cli_usage_error("hunt: unexpected argument '%s'", a);
             continue;
         }
         if (!strcmp(a, "--keep-going")) { h->keep_going = true; continue; }
@@ -552,34 +552,34 @@ int cmd_hunt(int argc, char **argv)
         if (!strcmp(a, "--no-races")) { h->races = false; continue; }
         i++;
         if (!v) {
-            rc = takes_value(a) ? run_usage_error("hunt: %s needs a value", a)
-                                : run_usage_error("hunt: unknown option '%s' (stackrace hunt "
+            rc = takes_value(a) ? cli_usage_error("hunt: %s needs a value", a)
+                                : cli_usage_error("hunt: unknown option '%s' (stackrace hunt "
                                                   "--help)", a);
             break;
         }
         if (!strcmp(a, "--strategy")) {
             if (!strcmp(v, "random")) h->mode = DEC_RANDOM;
             else if (!strcmp(v, "pct")) h->mode = DEC_PCT;
-            else rc = run_usage_error("hunt: --strategy: '%s' is not random or pct", v);
+            else rc = cli_usage_error("hunt: --strategy: '%s' is not random or pct", v);
         } else if (!strcmp(a, "--depth")) {
-            if (!run_parse_u32(v, 1, DEC_PCT_MAX_DEPTH, &h->depth))
-                rc = run_usage_error("hunt: --depth must be in 1..%d, got '%s'",
+            if (!cli_parse_u32(v, 1, DEC_PCT_MAX_DEPTH, &h->depth))
+                rc = cli_usage_error("hunt: --depth must be in 1..%d, got '%s'",
                                      DEC_PCT_MAX_DEPTH, v);
         } else if (!strcmp(a, "--seed")) {
-            if (!run_parse_u64(v, &h->seed))
-                rc = run_usage_error("hunt: --seed needs a non-negative number, got '%s'", v);
+            if (!cli_parse_u64(v, &h->seed))
+                rc = cli_usage_error("hunt: --seed needs a non-negative number, got '%s'", v);
         } else if (!strcmp(a, "--time")) {
-            if (!run_parse_seconds(v, &h->time_limit))
-                rc = run_usage_error("hunt: --time needs a positive number of seconds, got "
+            if (!cli_parse_seconds(v, &h->time_limit))
+                rc = cli_usage_error("hunt: --time needs a positive number of seconds, got "
                                      "'%s'", v);
             have_time = true;
         } else if (!strcmp(a, "--execs")) {
-            if (!run_parse_u64(v, &h->exec_limit) || h->exec_limit == 0)
-                rc = run_usage_error("hunt: --execs needs a positive number, got '%s'", v);
+            if (!cli_parse_u64(v, &h->exec_limit) || h->exec_limit == 0)
+                rc = cli_usage_error("hunt: --execs needs a positive number, got '%s'", v);
         } else if (!strcmp(a, "--jobs")) {
             uint32_t j;
-            if (!run_parse_u32(v, 1, 256, &j))
-                rc = run_usage_error("hunt: --jobs must be in 1..256, got '%s'", v);
+            if (!cli_parse_u32(v, 1, 256, &j))
+                rc = cli_usage_error("hunt: --jobs must be in 1..256, got '%s'", v);
             h->jobs = (int)j;
         } else if (!strcmp(a, "--out")) {
             h->out_dir = v;
@@ -587,7 +587,7 @@ int cmd_hunt(int argc, char **argv)
             have_max_steps |= !strcmp(a, "--max-steps");
             rc = parse_scenario_flag(a, v, &sc, &known);
             if (rc == 0 && !known)
-                rc = run_usage_error("hunt: unknown option '%s' (stackrace hunt --help)", a);
+                rc = cli_usage_error("hunt: unknown option '%s' (stackrace hunt --help)", a);
         }
     }
     if (rc == 0 && !have_max_steps)
@@ -595,13 +595,13 @@ int cmd_hunt(int argc, char **argv)
     if (rc == 0) {
         const char *why = scenario_check(&sc);
         if (why)
-            rc = run_usage_error("hunt: %s", why);
+            rc = cli_usage_error("hunt: %s", why);
     }
     struct stat sb;
     if (rc == 0 && mkdir(h->out_dir, 0755) != 0 && errno != EEXIST)
-        rc = run_usage_error("hunt: cannot create %s: %s", h->out_dir, strerror(errno));
+        rc = cli_usage_error("hunt: cannot create %s: %s", h->out_dir, strerror(errno));
     else if (rc == 0 && (stat(h->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
-        rc = run_usage_error("hunt: --out %s is not a directory", h->out_dir);
+        rc = cli_usage_error("hunt: --out %s is not a directory", h->out_dir);
     if (rc) {
         free(h);
         return rc;
@@ -622,7 +622,7 @@ int cmd_hunt(int argc, char **argv)
                sc.mutators == 1 ? "" : "s", sc.program_len,
                scenario_delivery_name(sc.delivery), sc.barrier_spacing);
     fflush(stdout);
-    h->start = run_now();
+    h->start = cli_now();
     if (h->mode == DEC_PCT)
         h->pct_steps = calibrate_pct(h);
     job *jobs = calloc((size_t)h->jobs, sizeof *jobs);
@@ -630,7 +630,7 @@ int cmd_hunt(int argc, char **argv)
     for (int i = 0; i < h->jobs; i++) {
         jobs[i] = (job){.h = h, .index = i};
         if (pthread_create(&jobs[i].thread, NULL, job_main, &jobs[i]) != 0) {
-            run_usage_error("hunt: cannot start job %d of %d", i + 1, h->jobs);
+            cli_usage_error("hunt: cannot start job %d of %d", i + 1, h->jobs);
             atomic_store(&h->stop, true);
             h->error = 2;
             break;
@@ -643,13 +643,13 @@ int cmd_hunt(int argc, char **argv)
             struct timespec ts = {0, 250 * 1000 * 1000};
             nanosleep(&ts, NULL);
             pthread_mutex_lock(&h->mu);
-            progress(h, run_now());
+            progress(h, cli_now());
             pthread_mutex_unlock(&h->mu);
             if (atomic_load(&h->stop))
                 break;
             if (h->exec_limit && atomic_load(&h->execs) >= h->exec_limit)
                 break;
-            if (h->time_limit > 0 && run_now() - h->start >= h->time_limit) {
+            if (h->time_limit > 0 && cli_now() - h->start >= h->time_limit) {
                 atomic_store(&h->stop, true); /* a job may be deep in a long execution */
                 break;
             }
@@ -658,7 +658,7 @@ int cmd_hunt(int argc, char **argv)
     for (int i = 0; i < started; i++)
         pthread_join(jobs[i].thread, NULL);
     free(jobs);
-    double secs = run_now() - h->start; /* the search, not the minimization after it */
+    double secs = cli_now() - h->start; /* the search, not the minimization after it */
     minimize_races(h);
     clear_progress(h);
     if (h->json) {

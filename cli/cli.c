@@ -9,7 +9,7 @@
 #include "plugin.h"
 #include "registry.h"
 #include "report.h"
-#include "cmdline.h"
+#include "cli.h"
 #include "walkers.h"
 
 static const char MAIN_HELP[] =
@@ -43,7 +43,7 @@ static const char LIST_HELP[] =
     "Lists the targets this build knows and the plug-ins brought, with one-line\n"
     "descriptions (and, for a plug-in's, where it came from).\n";
 
-int cmd_list(int argc, char **argv)
+int cli_list(int argc, char **argv)
 {
     bool json = false;
     for (int i = 1; i < argc; i++) {
@@ -54,7 +54,7 @@ int cmd_list(int argc, char **argv)
         if (!strcmp(argv[i], "--json"))
             json = true;
         else
-            return run_usage_error("list: unknown argument '%s' (stackrace list --help)",
+            return cli_usage_error("list: unknown argument '%s' (stackrace list --help)",
                                    argv[i]);
     }
     if (json)
@@ -98,7 +98,7 @@ static int load_targets(int *argc, char **argv)
     char err[512];
     const char *env = getenv("STACKRACE_PLUGIN");
     if (env && *env && plugin_load_list(env, err, sizeof err) != 0)
-        return run_usage_error("%s (from STACKRACE_PLUGIN)", err);
+        return cli_usage_error("%s (from STACKRACE_PLUGIN)", err);
     for (int i = 1; i < *argc; i++) {
         if (!strcmp(argv[i], "--no-builtins"))
             continue;
@@ -107,9 +107,9 @@ static int load_targets(int *argc, char **argv)
             continue;
         }
         if (i + 1 >= *argc)
-            return run_usage_error("--plugin needs the path of a shared object");
+            return cli_usage_error("--plugin needs the path of a shared object");
         if (plugin_load(argv[++i], err, sizeof err) != 0)
-            return run_usage_error("%s", err);
+            return cli_usage_error("%s", err);
     }
     argv[n] = NULL;
     *argc = n;
@@ -128,13 +128,13 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
-    if (!strcmp(cmd, "hunt")) return cmd_hunt(argc - 1, argv + 1);
-    if (!strcmp(cmd, "replay")) return cmd_replay(argc - 1, argv + 1);
-    if (!strcmp(cmd, "minimize")) return cmd_minimize(argc - 1, argv + 1);
-    if (!strcmp(cmd, "stress")) return cmd_stress(argc - 1, argv + 1);
-    if (!strcmp(cmd, "walkers")) return cmd_walkers(argc - 1, argv + 1);
-    if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
-    if (!strcmp(cmd, "bench-walkers")) return cmd_bench_walkers(argc - 1, argv + 1);
-    return run_usage_error("unknown command '%s' (stackrace --help)", cmd);
+    if (!strcmp(cmd, "list")) return cli_list(argc - 1, argv + 1);
+    if (!strcmp(cmd, "hunt")) return cli_hunt(argc - 1, argv + 1);
+    if (!strcmp(cmd, "replay")) return cli_replay(argc - 1, argv + 1);
+    if (!strcmp(cmd, "minimize")) return cli_minimize(argc - 1, argv + 1);
+    if (!strcmp(cmd, "stress")) return cli_stress(argc - 1, argv + 1);
+    if (!strcmp(cmd, "walkers")) return cli_walkers(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep")) return cli_sweep(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench-walkers")) return cli_bench_walkers(argc - 1, argv + 1);
+    return cli_usage_error("unknown command '%s' (stackrace --help)", cmd);
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "aim.h"
-#include "cmdline.h"
+#include "cli.h"
 #include "report.h"
 #include "findings.h"
 #include "shapes.h"
@@ -91,7 +91,7 @@ static int parse(int argc, char **argv, stress_args *a)
         } else if (!strcmp(arg, "--json")) {
             a->json = true;
         } else if (!val && takes_value(arg)) {
-            return run_usage_error("stress: %s needs a value (stackrace stress --help)", arg);
+            return cli_usage_error("stress: %s needs a value (stackrace stress --help)", arg);
         } else if (!strcmp(arg, "--walker")) {
             walker = argv[++i];
         } else if (!strcmp(arg, "--variant")) {
@@ -99,36 +99,36 @@ static int parse(int argc, char **argv, stress_args *a)
         } else if (!strcmp(arg, "--shapes")) {
             a->shapes = argv[++i];
         } else if (!strcmp(arg, "--threads")) {
-            if (!run_parse_u32(argv[++i], 1, STRESS_MAX_THREADS, &u))
-                return run_usage_error("stress: --threads wants 1-%d, not '%s'",
+            if (!cli_parse_u32(argv[++i], 1, STRESS_MAX_THREADS, &u))
+                return cli_usage_error("stress: --threads wants 1-%d, not '%s'",
                                        STRESS_MAX_THREADS, argv[i]);
             a->c.threads = u;
         } else if (!strcmp(arg, "--hz")) {
-            if (!run_parse_u32(argv[++i], 1, 100000, &u))
-                return run_usage_error("stress: --hz wants 1-100000, not '%s'", argv[i]);
+            if (!cli_parse_u32(argv[++i], 1, 100000, &u))
+                return cli_usage_error("stress: --hz wants 1-100000, not '%s'", argv[i]);
             a->c.hz = u;
         } else if (!strcmp(arg, "--seconds")) {
-            if (!run_parse_seconds(argv[++i], &a->c.seconds) || a->c.seconds <= 0)
-                return run_usage_error("stress: --seconds wants a positive number, not '%s'",
+            if (!cli_parse_seconds(argv[++i], &a->c.seconds) || a->c.seconds <= 0)
+                return cli_usage_error("stress: --seconds wants a positive number, not '%s'",
                                        argv[i]);
         } else if (!strcmp(arg, "--samples")) {
-            if (!run_parse_u64(argv[++i], &a->c.samples) || a->c.samples == 0)
-                return run_usage_error("stress: --samples wants a positive number, not '%s'",
+            if (!cli_parse_u64(argv[++i], &a->c.samples) || a->c.samples == 0)
+                return cli_usage_error("stress: --samples wants a positive number, not '%s'",
                                        argv[i]);
         } else if (!strcmp(arg, "--seed")) {
-            if (!run_parse_u64(argv[++i], &a->c.seed))
-                return run_usage_error("stress: --seed wants a number, not '%s'", argv[i]);
+            if (!cli_parse_u64(argv[++i], &a->c.seed))
+                return cli_usage_error("stress: --seed wants a number, not '%s'", argv[i]);
         } else {
-            return run_usage_error("stress: unknown argument '%s' (stackrace stress --help)", arg);
+            return cli_usage_error("stress: unknown argument '%s' (stackrace stress --help)", arg);
         }
     }
     a->c.walker = walkers_find(walker);
     if (!a->c.walker)
-        return run_usage_error("stress: no walker '%s' (stackrace walkers lists them)", walker);
+        return cli_usage_error("stress: no walker '%s' (stackrace walkers lists them)", walker);
     if (!strcmp(variant, "unlocked"))
         a->c.unlocked = true;
     else if (strcmp(variant, "locked") != 0)
-        return run_usage_error("stress: --variant is locked or unlocked, not '%s'", variant);
+        return cli_usage_error("stress: --variant is locked or unlocked, not '%s'", variant);
     return 0;
 }
 
@@ -222,7 +222,7 @@ static void print_text(const stress_args *a, const stress_stats *st)
         printf("  findings  0\n");
 }
 
-int cmd_stress(int argc, char **argv)
+int cli_stress(int argc, char **argv)
 {
     stress_args a;
     memset(&a, 0, sizeof a);
@@ -231,16 +231,16 @@ int cmd_stress(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     char why[256];
     if (a.c.walker->init && a.c.walker->init(why, sizeof why) != 0)
-        return run_usage_error("stress: walker %s is not available here: %s", a.c.walker->name,
+        return cli_usage_error("stress: walker %s is not available here: %s", a.c.walker->name,
                                why);
     if (a.c.remote && (a.c.walker->flags & SR_WALKER_LIVE))
-        return run_usage_error("stress: walker %s walks only the stack it runs on; it cannot "
+        return cli_usage_error("stress: walker %s walks only the stack it runs on; it cannot "
                                "walk another thread (--remote)", a.c.walker->name);
     if (shapes_init(why, sizeof why) > 0 && !a.json)
         fprintf(stderr, "stackrace: %s\n", why);
     const char *shapes = a.shapes ? a.shapes : a.c.walker->flags & SR_WALKER_NEEDS_FP ? "fp" : "all";
     if (shapes_parse(shapes, &a.c.shapes, why, sizeof why) != 0)
-        return run_usage_error("stress: --shapes: %s", why);
+        return cli_usage_error("stress: --shapes: %s", why);
     a.c.progress = !a.json;
     stress_stats st;
     memset(&st, 0, sizeof st);

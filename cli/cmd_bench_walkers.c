@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "cmdline.h"
+#include "cli.h"
 #include "report.h"
 #include "walkers.h"
 
@@ -18,7 +18,7 @@ static const char BENCH_HELP[] =
     "(default 2000): ns per walk and per frame, the frames found, and whether the\n"
     "walk was right (judged against the shadow stack).\n";
 
-int cmd_bench_walkers(int argc, char **argv)
+int cli_bench_walkers(int argc, char **argv)
 {
     uint64_t reps = 2000;
     bool json = false;
@@ -29,11 +29,11 @@ int cmd_bench_walkers(int argc, char **argv)
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
         } else if (!strcmp(argv[i], "--reps")) {
-            if (i + 1 >= argc || !run_parse_u64(argv[i + 1], &reps) || reps < 1 || reps > 10000000)
-                return run_usage_error("bench-walkers: --reps wants 1-10000000");
+            if (i + 1 >= argc || !cli_parse_u64(argv[i + 1], &reps) || reps < 1 || reps > 10000000)
+                return cli_usage_error("bench-walkers: --reps wants 1-10000000");
             i++;
         } else {
-            return run_usage_error("bench-walkers: unknown argument '%s' (stackrace "
+            return cli_usage_error("bench-walkers: unknown argument '%s' (stackrace "
                                    "bench-walkers --help)", argv[i]);
         }
     }

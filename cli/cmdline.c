@@ -1,6 +1,6 @@
 /* cmdline.c — what the commands share: loading inputs, naming targets,
  * errors, strict flag parsing, the clock. */
-#include "cmdline.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include "registry.h"
 #include "scenario.h"
 
-int run_usage_error(const char *fmt, ...)
+int cli_usage_error(const char *fmt, ...)
 {
     va_list ap;
     fputs("stackrace: ", stderr);
@@ -23,22 +23,22 @@ int run_usage_error(const char *fmt, ...)
     return 2;
 }
 
-const sr_target *run_target(const char *name)
+const sr_target *cli_target(const char *name)
 {
     const sr_target *t = registry_find(name);
     if (!t)
-        run_usage_error("unknown target '%s' (stackrace list shows the targets; a plug-in's "
+        cli_usage_error("unknown target '%s' (stackrace list shows the targets; a plug-in's "
                         "need --plugin)", name);
     return t;
 }
 
-int run_load(const char *path, const char *raw_target, schedule *s)
+int cli_load(const char *path, const char *raw_target, schedule *s)
 {
     uint8_t *buf;
     size_t len;
     char err[256];
     if (sched_read_file(path, &buf, &len, err, sizeof err) != 0)
-        return run_usage_error("%s", err);
+        return cli_usage_error("%s", err);
     int rc = 0;
     bool has_magic = len >= 8 && memcmp(buf, "SRSCHED\n", 8) == 0;
     if (raw_target && !has_magic) {
@@ -51,11 +51,11 @@ int run_load(const char *path, const char *raw_target, schedule *s)
         return 0;
     }
     if (sched_parse(buf, len, s, err, sizeof err) != 0) {
-        rc = run_usage_error("%s: %s", path, err);
+        rc = cli_usage_error("%s: %s", path, err);
     } else {
         const char *why = scenario_check(&s->sc);
         if (why) {
-            rc = run_usage_error("%s: bad scenario in header: %s", path, why);
+            rc = cli_usage_error("%s: bad scenario in header: %s", path, why);
             sched_free(s);
         }
     }
@@ -63,13 +63,13 @@ int run_load(const char *path, const char *raw_target, schedule *s)
     return rc;
 }
 
-int run_load_for_target(const char *path, const char *target, schedule *s,
+int cli_load_for_target(const char *path, const char *target, schedule *s,
                         const sr_target **t)
 {
-    int rc = run_load(path, target, s);
+    int rc = cli_load(path, target, s);
     if (rc)
         return rc;
-    *t = run_target(target ? target : s->target);
+    *t = cli_target(target ? target : s->target);
     if (!*t) {
         sched_free(s);
         return 2;
@@ -77,7 +77,7 @@ int run_load_for_target(const char *path, const char *target, schedule *s,
     return 0;
 }
 
-bool run_parse_u64(const char *s, uint64_t *out)
+bool cli_parse_u64(const char *s, uint64_t *out)
 {
     if (!s || *s < '0' || *s > '9') /* no sign, no leading space */
         return false;
@@ -90,16 +90,16 @@ bool run_parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-bool run_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+bool cli_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
     uint64_t v;
-    if (!run_parse_u64(s, &v) || v < lo || v > hi)
+    if (!cli_parse_u64(s, &v) || v < lo || v > hi)
         return false;
     *out = (uint32_t)v;
     return true;
 }
 
-bool run_parse_seconds(const char *s, double *out)
+bool cli_parse_seconds(const char *s, double *out)
 {
     if (!s || !*s)
         return false;
@@ -112,7 +112,7 @@ bool run_parse_seconds(const char *s, double *out)
     return true;
 }
 
-double run_now(void)
+double cli_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
