@@ -23,7 +23,6 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool cli_parse_u64(const char *s, uint64_t *out);
 bool cli_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 bool cli_parse_seconds(const char *s, double *out);
-double cli_now(void);
 
 /* Commands. */
 int cli_list(int argc, char **argv);

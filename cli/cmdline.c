@@ -111,10 +111,3 @@ bool cli_parse_seconds(const char *s, double *out)
     *out = v;
     return true;
 }
-
-double cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "rng.h"
 #include "run.h"
 
@@ -37,13 +38,6 @@ typedef struct hunt {
     bool ended;               /* a fatal finding ended the hunt */
     bool said_full;           /* the table is full: said once */
 } hunt;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Tells the sink a one-line trouble (h->mu held, or no job running). */
 static void say(const hunt *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -141,7 +135,7 @@ static void check_replay(hunt *h, const hunt_finding *hf, const schedule *s, exe
 /* fatal: f ended its execution (else it is a report, a data race). */
 static void on_finding(hunt *h, exec *e, const finding *f, bool fatal)
 {
-    double secs = now() - h->start;
+    double secs = clk_seconds() - h->start;
     hunt_outcome *o = h->out;
     char sig[64];
     finding_signature(f, h->c->target->name, sig, sizeof sig);
@@ -254,7 +248,7 @@ static void *job_main(void *arg)
             on_finding(h, e, &r.reports[k], false);
         if (r.fatal)
             on_finding(h, e, &r.f, true);
-        if (c->time_limit > 0 && now() - h->start >= c->time_limit)
+        if (c->time_limit > 0 && clk_seconds() - h->start >= c->time_limit)
             atomic_store(&h->stop, true);
     }
     run_free_exec(e);
@@ -269,14 +263,14 @@ static void watch(hunt *h)
         struct timespec ts = {0, 250 * 1000 * 1000};
         nanosleep(&ts, NULL);
         pthread_mutex_lock(&h->mu);
-        h->sink->progress(h->sink->ctx, atomic_load(&h->execs), now() - h->start,
+        h->sink->progress(h->sink->ctx, atomic_load(&h->execs), clk_seconds() - h->start,
                           h->out->nfindings);
         pthread_mutex_unlock(&h->mu);
         if (atomic_load(&h->stop))
             break;
         if (c->exec_limit && atomic_load(&h->execs) >= c->exec_limit)
             break;
-        if (c->time_limit > 0 && now() - h->start >= c->time_limit) {
+        if (c->time_limit > 0 && clk_seconds() - h->start >= c->time_limit) {
             atomic_store(&h->stop, true); /* a job may be deep in a long execution */
             break;
         }
@@ -294,7 +288,7 @@ int hunt_run(const hunt_config *c, const hunt_sink *sink, hunt_outcome *out)
     h->sink = sink;
     h->out = out;
     pthread_mutex_init(&h->mu, NULL);
-    h->start = now();
+    h->start = clk_seconds();
     if (c->mode == DEC_PCT)
         h->pct_steps = calibrate_pct(h);
     int started = 0;
@@ -315,7 +309,7 @@ int hunt_run(const hunt_config *c, const hunt_sink *sink, hunt_outcome *out)
     for (int i = 0; i < started; i++)
         pthread_join(jobs[i].thread, NULL);
     free(jobs);
-    out->seconds = now() - h->start; /* the search, not the minimization after it */
+    out->seconds = clk_seconds() - h->start; /* the search, not the minimization after it */
     out->execs = atomic_load(&h->execs);
     out->signals = atomic_load(&h->signals);
     out->walks_complete = atomic_load(&h->walks_complete);

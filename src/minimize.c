@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "run.h"
 
 /* Runs plan p; true if it fails with signature `sig`. The decisions it
@@ -36,13 +37,6 @@ static bool plan_fails(exec *e, const sr_target *t, const sr_scenario *sc, const
 /* ddmin over plan entries: try dropping chunks, halving the chunk size
  * down to single entries; keep every drop after which the run still fails
  * the same way (as the decisions that run actually made). */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Returns false if it stopped at the deadline (0: none). */
 static bool shrink(exec *e, const sr_target *t, const sr_scenario *sc, plan *best,
                    const char *sig, double deadline)
@@ -51,7 +45,7 @@ static bool shrink(exec *e, const sr_target *t, const sr_scenario *sc, plan *bes
     bool finished = true;
     for (size_t chunk = best->n / 2 ? best->n / 2 : 1; chunk >= 1 && finished; chunk /= 2) {
         for (size_t start = 0; start < best->n;) {
-            if (deadline > 0 && now() > deadline) {
+            if (deadline > 0 && clk_seconds() > deadline) {
                 finished = false;
                 break;
             }
@@ -76,7 +70,7 @@ static bool shrink(exec *e, const sr_target *t, const sr_scenario *sc, plan *bes
 int run_minimize(exec *e, const sr_target *t, schedule *s, const char *want, double seconds,
                  minimize_stats *st)
 {
-    double deadline = seconds > 0 ? now() + seconds : 0;
+    double deadline = seconds > 0 ? clk_seconds() + seconds : 0;
     exec_result r;
     run_schedule(e, t, s, false, &r);
     if (!r.failed || (want && !result_has(&r, t->name, want)))

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "clock.h"
 #include "guard.h"
 #include "sanitizer.h"
 #include "mutator.h"
@@ -22,12 +23,6 @@ enum { WALK_MAX = SHADOW_MAX + 32 };
 static bench_row *rows;
 static unsigned nrows, reps, shadow_depth;
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
 
 /* One walk, made comparable as the sampler makes it (sampler.c); judged
  * when v is given. Returns the frames kept. */
@@ -74,10 +69,10 @@ static void bench_handler(int sig, siginfo_t *info, void *ucv)
         }
         guard_arm(g);
         r->frames = walk_once(r->walker, m, uc, pcs, &r->v); /* warm: caches, lazy loading */
-        double t0 = now();
+        double t0 = (double)clk_ns();
         for (unsigned k = 0; k < reps; k++)
             walk_once(r->walker, m, uc, pcs, NULL);
-        double ns = now() - t0;
+        double ns = (double)clk_ns() - t0;
         guard_disarm(g);
         r->ns_walk = ns / reps;
         r->ns_frame = r->frames > 0 ? r->ns_walk / r->frames : 0;

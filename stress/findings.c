@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 static nfinding table[FINDINGS_MAX];
 static atomic_uint claimed;
 static atomic_uint total;
@@ -87,9 +89,7 @@ static bool published(const nfinding *f)
 int findings_add(const char *check, const char *message, const char *detail)
 {
     if (atomic_fetch_add(&total, 1) == 0) {
-        struct timespec t; /* clock_gettime is async-signal-safe */
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        atomic_store(&first_ns, (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
+        atomic_store(&first_ns, clk_ns()); /* async-signal-safe (clock.h) */
     }
     unsigned n = atomic_load(&claimed);
     for (unsigned i = 0; i < n && i < FINDINGS_MAX; i++)

@@ -13,6 +13,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "findings.h"
 #include "unwind_info.h"
 
@@ -35,12 +36,6 @@ static struct lib {
 } libs[LIBS_MAX];
 static unsigned nlibs;
 
-static long long now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 void guard_register(void)
 {
@@ -64,7 +59,7 @@ void guard_reset(void)
 void guard_arm(walk_guard *g)
 {
     atomic_fetch_add_explicit(&g->walk, 1, memory_order_relaxed);
-    atomic_store_explicit(&g->started_ns, now_ns(), memory_order_relaxed);
+    atomic_store_explicit(&g->started_ns, clk_ns(), memory_order_relaxed);
     g->armed = 1;
 }
 
@@ -130,7 +125,7 @@ static void *watchdog_main(void *arg)
     while (!atomic_load(&stopping)) {
         struct timespec nap = {0, 20 * 1000 * 1000};
         nanosleep(&nap, NULL);
-        long long now = now_ns();
+        long long now = clk_ns();
         unsigned n = atomic_load(&nguards);
         for (unsigned i = 0; i < n && i < GUARDS_MAX; i++) {
             walk_guard *g = &guards[i];

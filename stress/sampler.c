@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "aim.h"
+#include "clock.h"
 #include "findings.h"
 #include "guard.h"
 #include "sanitizer.h"
@@ -245,26 +246,20 @@ static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
     }
 }
 
-static long long now_ns(void)
-{
-    struct timespec t; /* clock_gettime: async-signal-safe (and the vDSO) */
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 /* A same-thread sample where the signal stopped the thread; at most half
  * the thread's time in samples: a slow walker at a high rate would
  * otherwise leave the program no time to run (and park). */
 static void sample_here(mutator *m, const void *uc)
 {
-    long long start = now_ns();
+    long long start = clk_ns();
     if (start - m->last_sample_end < m->last_sample_cost) {
         count(&m->counts.throttled, 1);
         return;
     }
     saved_ctx at = view_context_of(uc);
     sample(m, &at, uc, false);
-    m->last_sample_end = now_ns();
+    m->last_sample_end = clk_ns();
     m->last_sample_cost = m->last_sample_end - start;
 }
 
@@ -434,11 +429,6 @@ static void *chaos_main(void *arg)
     return NULL;
 }
 
-static double seconds_of(const struct timespec *t)
-{
-    return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
-}
-
 /* The profiler: when a thread's turn comes (hz times a second each), holds
  * it parked and walks it if it is parked, else asks it to stop; walks
  * whichever have stopped and resumes them. Several threads may be stopped
@@ -449,14 +439,12 @@ static void *profiler_main(void *arg)
     (void)arg;
     guard_register();
     double period = 1.0 / cfg->hz, due[STRESS_MAX_THREADS], asked[STRESS_MAX_THREADS];
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    double start = clk_seconds();
     for (unsigned i = 0; i < nmuts; i++)
-        due[i] = seconds_of(&t) + period * i / nmuts;
+        due[i] = start + period * i / nmuts;
     while (!atomic_load(&threads_stop)) {
         int events = atomic_load_explicit(&stop_events, memory_order_acquire);
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        double now = seconds_of(&t), next = now + period;
+        double now = clk_seconds(), next = now + period;
         bool worked = false;
         for (unsigned i = 0; i < nmuts; i++) {
             mutator *m = &muts[i];

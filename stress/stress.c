@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "findings.h"
 #include "guard.h"
 #include "sanitizer.h"
@@ -53,12 +54,6 @@ void stress_defaults(stress_config *c, const sr_walker *w)
     c->aim = true;
 }
 
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 void stress_collect(stress_stats *st)
 {
@@ -157,7 +152,7 @@ static bool enough_samples(const stress_config *c)
 int stress_run(const stress_config *c, stress_stats *st)
 {
     running_cfg = c;
-    run_start = now_seconds();
+    run_start = clk_seconds();
     findings_reset();
     guard_reset();
     scanner_reset();
@@ -186,14 +181,14 @@ int stress_run(const stress_config *c, stress_stats *st)
         return fail("starting a sampler thread", rc);
 
     bool tty = c->progress && isatty(2);
-    double t0 = now_seconds(), last = t0, elapsed = 0;
+    double t0 = clk_seconds(), last = t0, elapsed = 0;
     unsigned printed = 0;
-    while ((elapsed = now_seconds() - t0) < c->seconds && !(c->samples && enough_samples(c))) {
+    while ((elapsed = clk_seconds() - t0) < c->seconds && !(c->samples && enough_samples(c))) {
         struct timespec nap = {0, 50 * 1000 * 1000};
         nanosleep(&nap, NULL);
         if (c->progress)
             print_new_findings(&printed, tty);
-        double t = now_seconds();
+        double t = clk_seconds();
         if (c->progress && t - last >= (tty ? 0.5 : 10.0)) {
             st->seconds = t - t0;
             stress_collect(st);
@@ -202,7 +197,7 @@ int stress_run(const stress_config *c, stress_stats *st)
         }
     }
     stop_all();
-    st->seconds = now_seconds() - t0;
+    st->seconds = clk_seconds() - t0;
     stress_collect(st);
     if (c->progress) {
         print_new_findings(&printed, tty);

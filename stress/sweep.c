@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "barrier.h"
+#include "clock.h"
 #include "findings.h"
 #include "guard.h"
 #include "sanitizer.h"
@@ -668,8 +669,7 @@ int sweep_run(const sweep_config *c, sweep_result *r)
     memset(&alarm_sa, 0, sizeof alarm_sa);
     alarm_sa.sa_handler = on_alarm; /* no SA_RESTART: it must interrupt waitpid */
     sigaction(SIGALRM, &alarm_sa, NULL);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = clk_seconds();
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
@@ -689,8 +689,7 @@ int sweep_run(const sweep_config *c, sweep_result *r)
         kill(pid, SIGKILL);
         waitpid(pid, &status, __WALL);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    r->seconds = clk_seconds() - t0;
     munmap(p, sizeof *p);
     page = NULL;
     if (rc != 0) {
