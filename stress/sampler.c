@@ -152,63 +152,87 @@ static void report_caught(const mutator *m, const walk_guard *g, const saved_ctx
 
 /* One sample of m, interrupted at `at` (its registers when the signal came,
  * uc the signal's context). */
-static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
+/* Where a sample's walk starts; false if the sample is skipped (counted so).
+ * A parked thread is walked from the context it saved, under its barrier
+ * lock unless the variant is the unlocked one (*locked: taken); a running
+ * one from the interrupted context. */
+static bool walk_start(mutator *m, const saved_ctx *at, saved_ctx *from, bool *foreign,
+                       bool *locked)
 {
     stress_counts *c = &m->counts;
-    count(&c->samples, 1);
+    *locked = false;
     if (m->transition) {
         count(&c->skipped, 1); /* a longjmp in flight: the shadow has cut what the stack holds */
-        return;
+        return false;
     }
     unsigned state = atomic_load_explicit(&m->state, memory_order_acquire);
-    bool foreign = state & MUT_FOREIGN, locked = false;
-    saved_ctx from = *at;
-    if (foreign) {
+    *foreign = state & MUT_FOREIGN;
+    *from = *at;
+    if (*foreign) {
         count(&c->foreign, 1);
         if (!cfg->unlocked) {
             if (!barrier_trylock(&m->barriers)) {
                 count(&c->lock_busy, 1);
                 count(&c->skipped, 1);
-                return;
+                return false;
             }
-            locked = true;
+            *locked = true;
         }
-        from = m->saved;
-    } else {
-        count(&c->running, 1);
-#ifdef ENGINE_TSAN
-        /* ThreadSanitizer runs an asynchronous signal's handler late, at the
-         * thread's next interceptor, with the context of the moment the
-         * signal came: a running thread has moved on since. Parked threads
-         * are walked from the context they saved, which is still theirs. */
-        count(&c->skipped, 1);
-        return;
-#endif
-        if (from.pc >= barrier_text_lo() && from.pc < barrier_text_hi()) {
-            count(&c->skipped, 1); /* between a return and its original return address */
-            return;
-        }
+        *from = m->saved;
+        return true;
     }
+    count(&c->running, 1);
+#ifdef ENGINE_TSAN
+    /* ThreadSanitizer runs an asynchronous signal's handler late, at the
+     * thread's next interceptor, with the context of the moment the signal
+     * came: a running thread has moved on since. Parked threads are walked
+     * from the context they saved, which is still theirs. */
+    count(&c->skipped, 1);
+    return false;
+#endif
+    if (from->pc >= barrier_text_lo() && from->pc < barrier_text_hi()) {
+        count(&c->skipped, 1); /* between a return and its original return address */
+        return false;
+    }
+    return true;
+}
+
+/* The walker's walk under the thread's guard: its frames, or 0 with
+ * *caught the signal that stopped it (a fault, the watchdog's). */
+static int guarded_walk(const sr_stack_walk *w, uintptr_t *pcs, walk_guard *g, bool remote,
+                        int *caught)
+{
+    *caught = 0;
+    if (!g)
+        return cfg->walker->walk(w, pcs, WALK_MAX);
+    int n = 0;
+    g->walker = cfg->walker->name;
+    g->in_handler = !remote;
+    if (sigsetjmp(g->jb, 0) == 0) {
+        guard_arm(g);
+        n = cfg->walker->walk(w, pcs, WALK_MAX);
+        guard_disarm(g);
+    } else {
+        guard_disarm(g);
+        *caught = g->sig;
+    }
+    return n;
+}
+
+static void sample(mutator *m, const saved_ctx *at, const void *uc, bool remote)
+{
+    stress_counts *c = &m->counts;
+    count(&c->samples, 1);
+    saved_ctx from;
+    bool foreign, locked;
+    if (!walk_start(m, at, &from, &foreign, &locked))
+        return;
     sr_stack_walk w;
     stack_view v;
     view_init(&w, &v, m, &from, uc);
     uintptr_t pcs[WALK_MAX];
-    int n = 0, caught = 0;
     walk_guard *g = guard_self();
-    if (g) {
-        g->walker = cfg->walker->name;
-        g->in_handler = !remote;
-        if (sigsetjmp(g->jb, 0) == 0) {
-            guard_arm(g);
-            n = cfg->walker->walk(&w, pcs, WALK_MAX);
-            guard_disarm(g);
-        } else {
-            guard_disarm(g);
-            caught = g->sig;
-        }
-    } else {
-        n = cfg->walker->walk(&w, pcs, WALK_MAX);
-    }
+    int caught, n = guarded_walk(&w, pcs, g, remote, &caught);
     walk_record rec = {pcs, caught ? 0 : n, caught ? 0 : n, caught, cfg->walker->flags,
                        foreign ? at->pc : 0};
     if (rec.n > 0 && (cfg->walker->flags & (SR_WALKER_LIVE | SR_WALKER_UCONTEXT)))
