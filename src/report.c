@@ -216,11 +216,9 @@ static void xml_text(FILE *out, const char *s)
 #define LEFT 140
 #define TOP 30
 
-int report_svg(FILE *out, const exec *e, const exec_result *r)
+/* The title line and one lane per actor. */
+static void svg_lanes(FILE *out, const exec *e, const exec_result *r, double width)
 {
-    uint64_t steps = r->steps ? r->steps : 1;
-    double width = 1400.0;
-    double xs = width / (double)steps;
     int height = TOP + LANE_H * e->nactors + 40;
     fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                  "font-family=\"monospace\" font-size=\"12\">\n",
@@ -237,7 +235,11 @@ int report_svg(FILE *out, const exec *e, const exec_result *r)
         xml_text(out, e->actors[a].name);
         fputs("</text>\n", out);
     }
-    /* who runs when: one bar per run of consecutive steps of an actor */
+}
+
+/* Who runs when: one bar per run of consecutive steps of an actor. */
+static void svg_runs(FILE *out, const exec *e, const exec_result *r, double xs)
+{
     size_t i = 0;
     while (i < e->tr.n) {
         unsigned a = e->tr.ev[i].actor;
@@ -252,33 +254,48 @@ int report_svg(FILE *out, const exec *e, const exec_result *r)
                 (double)(to > from ? to - from : 1) * xs + 0.5);
         i = j;
     }
-    /* lock holds, signals, notes, the finding */
-    uint64_t held_from[MAX_ACTORS][8] = {{0}};
-    uint64_t held_addr[MAX_ACTORS][8] = {{0}};
-    for (i = 0; i < e->tr.n; i++) {
+}
+
+/* The locks an actor holds (up to 8 at once): since when, each. */
+typedef struct svg_holds {
+    uint64_t from[MAX_ACTORS][8];
+    uint64_t addr[MAX_ACTORS][8]; /* the lock's address | 1; 0: a free slot */
+} svg_holds;
+
+/* A lock taken (T_LOCK, T_TRYLOCK) or let go (T_UNLOCK): the bar of its
+ * hold is drawn when it ends. */
+static void svg_lock(FILE *out, const exec *e, const trace_ev *ev, svg_holds *h, double x, int y,
+                     double xs)
+{
+    for (int k = 0; k < 8; k++) {
+        if (ev->kind != T_UNLOCK && !h->addr[ev->actor][k]) {
+            h->addr[ev->actor][k] = ev->addr | 1;
+            h->from[ev->actor][k] = ev->step;
+            return;
+        }
+        if (ev->kind == T_UNLOCK && h->addr[ev->actor][k] == (ev->addr | 1)) {
+            double x0 = LEFT + (double)h->from[ev->actor][k] * xs;
+            fprintf(out, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"6\" "
+                         "fill=\"#e0a030\"><title>holds ",
+                    x0, y + 18, x - x0 + 1);
+            xml_text(out, trace_text(&e->tr, ev->text));
+            fputs("</title></rect>\n", out);
+            h->addr[ev->actor][k] = 0;
+        }
+    }
+}
+
+/* Lock holds, signals, notes, the finding. */
+static void svg_events(FILE *out, const exec *e, double xs)
+{
+    svg_holds holds = {{{0}}, {{0}}};
+    for (size_t i = 0; i < e->tr.n; i++) {
         const trace_ev *ev = &e->tr.ev[i];
         double x = LEFT + (double)ev->step * xs;
         int y = TOP + LANE_H * ev->actor;
         switch (ev->kind) {
-        case T_LOCK: case T_TRYLOCK:
-            for (int k = 0; k < 8; k++)
-                if (!held_addr[ev->actor][k]) {
-                    held_addr[ev->actor][k] = ev->addr | 1;
-                    held_from[ev->actor][k] = ev->step;
-                    break;
-                }
-            break;
-        case T_UNLOCK:
-            for (int k = 0; k < 8; k++)
-                if (held_addr[ev->actor][k] == (ev->addr | 1)) {
-                    double x0 = LEFT + (double)held_from[ev->actor][k] * xs;
-                    fprintf(out, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"6\" "
-                                 "fill=\"#e0a030\"><title>holds ",
-                            x0, y + 18, x - x0 + 1);
-                    xml_text(out, trace_text(&e->tr, ev->text));
-                    fputs("</title></rect>\n", out);
-                    held_addr[ev->actor][k] = 0;
-                }
+        case T_LOCK: case T_TRYLOCK: case T_UNLOCK:
+            svg_lock(out, e, ev, &holds, x, y, xs);
             break;
         case T_SIGNAL: case T_SIGNAL_REMOTE:
             fprintf(out, "<path d=\"M%.1f %d l-5 -8 h10 z\" fill=\"#c03030\"><title>%s"
@@ -304,6 +321,16 @@ int report_svg(FILE *out, const exec *e, const exec_result *r)
             break;
         }
     }
+}
+
+int report_svg(FILE *out, const exec *e, const exec_result *r)
+{
+    uint64_t steps = r->steps ? r->steps : 1;
+    double width = 1400.0;
+    double xs = width / (double)steps;
+    svg_lanes(out, e, r, width);
+    svg_runs(out, e, r, xs);
+    svg_events(out, e, xs);
     fputs("</svg>\n", out);
     return 0;
 }
