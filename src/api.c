@@ -51,7 +51,8 @@ void sr_set_display(const char *display)
 
 uint32_t sr_choose(uint32_t n)
 {
-    return dec_choose(&exec_current->dec, exec_current, n);
+    exec *e = exec_current;
+    return dec_choose(&e->dec, e->cur ? &e->cur->dec : &e->scheduler.dec, n);
 }
 
 _Noreturn void sr_throw_at(const char *msg, const char *where)

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
 #include "rng.h"
 #include "sanitizer.h"
 
@@ -22,9 +21,10 @@ static unsigned bits_for(uint32_t n)
     return k;
 }
 
-void dec_init(decider *d)
+void dec_init(decider *d, dec_runnable runnable)
 {
     memset(d, 0, sizeof *d);
+    d->runnable = runnable;
     d->depth = 3;
     d->est_steps = 2000;
 }
@@ -89,11 +89,10 @@ void dec_start_strategy(decider *d, dec_mode mode, uint64_t seed, const sr_scena
 /* PCT's set-up once the actors exist: a random permutation of high
  * priorities, and d-1 change points spread uniformly over the expected
  * length of the execution. */
-void dec_begin_exec(decider *d, struct exec *e)
+void dec_begin_exec(decider *d, dec_actor *const *actors, int n)
 {
     if (d->mode != DEC_PCT)
         return;
-    int n = e->nactors;
     uint32_t perm[MAX_ACTORS];
     for (int i = 0; i < n; i++)
         perm[i] = (uint32_t)i;
@@ -104,7 +103,7 @@ void dec_begin_exec(decider *d, struct exec *e)
         perm[j] = t;
     }
     for (int i = 0; i < n; i++)
-        e->actors[i].prio = 1000000 + (int64_t)perm[i];
+        actors[i]->prio = 1000000 + (int64_t)perm[i];
     d->nchange = d->depth - 1;
     uint64_t k = d->est_steps ? d->est_steps : 1;
     for (uint32_t i = 0; i < d->nchange; i++)
@@ -190,14 +189,14 @@ uint32_t dec_value(decider *d, uint32_t n, uint32_t proposal)
     return v;
 }
 
-/* Index, among the runnable actors other than the current one (in id order
- * after it), of the one with the highest PCT priority. */
-static uint32_t pct_best(struct exec *e, uint32_t n)
+/* Index, among the n runnable actors other than the running one, of the
+ * one with the highest PCT priority. */
+static uint32_t pct_best(const decider *d, uint32_t n)
 {
     uint32_t best = 0;
     int64_t best_prio = INT64_MIN;
     for (uint32_t i = 0; i < n; i++) {
-        sr_actor *a = exec_next_runnable(e, e->cur, i);
+        const dec_actor *a = d->runnable.nth(d->runnable.ctx, i);
         if (a->prio > best_prio) {
             best_prio = a->prio;
             best = i;
@@ -206,19 +205,19 @@ static uint32_t pct_best(struct exec *e, uint32_t n)
     return best;
 }
 
-static bool pct_should_switch(decider *d, struct exec *e)
+static bool pct_should_switch(decider *d, dec_actor *cur, uint64_t steps)
 {
-    if (d->next_change < d->nchange && e->steps >= d->change_at[d->next_change]) {
+    if (d->next_change < d->nchange && steps >= d->change_at[d->next_change]) {
         /* a change point: the running actor drops below every initial
          * priority (to d-1-i, so later change points sink lower still) */
-        e->cur->prio = (int64_t)(d->nchange - d->next_change);
+        cur->prio = (int64_t)(d->nchange - d->next_change);
         d->next_change++;
     }
-    int n = exec_count_runnable(e, e->cur);
+    uint32_t n = d->runnable.count(d->runnable.ctx);
     if (n == 0)
         return false;
-    sr_actor *a = exec_next_runnable(e, e->cur, pct_best(e, (uint32_t)n));
-    return a->prio > e->cur->prio;
+    const dec_actor *a = d->runnable.nth(d->runnable.ctx, pct_best(d, n));
+    return a->prio > cur->prio;
 }
 
 /* ---- plans ---- */
@@ -242,7 +241,7 @@ static void plan_reserve(plan *p, size_t n)
         abort();
 }
 
-static void plan_add(plan *p, plan_kind kind, const sr_actor *a, uint64_t at, uint32_t value,
+static void plan_add(plan *p, plan_kind kind, const dec_actor *a, uint64_t at, uint32_t value,
                      uint16_t nth)
 {
     plan_reserve(p, p->n + 1);
@@ -276,7 +275,7 @@ void plan_sort(plan *p)
 
 /* The entry of `kind` for actor a at `at`, or NULL. Cursors only move
  * forward: an actor's counts only grow. */
-static const plan_entry *plan_find(const decider *d, size_t *cursor, const sr_actor *a,
+static const plan_entry *plan_find(const decider *d, size_t *cursor, const dec_actor *a,
                                    uint64_t at, plan_kind kind, uint16_t nth)
 {
     const plan *p = d->follow;
@@ -298,24 +297,24 @@ static const plan_entry *plan_find(const decider *d, size_t *cursor, const sr_ac
  * choice count and the steps since its last choice. Removing a decision
  * (even a program choice) before that moves nothing after it in the same
  * program operation. */
-static uint64_t step_key(const sr_actor *a)
+static uint64_t step_key(const dec_actor *a)
 {
     return (uint64_t)a->choices << 32 | ((a->steps - a->choice_step) & 0xffffffffu);
 }
 
-static uint32_t index_of(struct exec *e, uint32_t n, int64_t actor_id)
+static uint32_t index_of(const decider *d, uint32_t n, int64_t actor_id)
 {
     for (uint32_t i = 0; i < n; i++)
-        if (exec_next_runnable(e, e->cur, i)->id == actor_id)
+        if (d->runnable.nth(d->runnable.ctx, i)->id == actor_id)
             return i;
     return 0;
 }
 
-int dec_event(decider *d, struct exec *e)
+int dec_event(decider *d, dec_actor *cur, uint64_t steps)
 {
     int proposal = EV_NONE;
     if (d->mode == DEC_PLAN) {
-        sr_actor *a = e->cur;
+        dec_actor *a = cur;
         const plan_entry *pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_SWITCH, 0);
         if (pe) {
             proposal = EV_SWITCH;
@@ -333,19 +332,18 @@ int dec_event(decider *d, struct exec *e)
     } else if (d->mode == DEC_PCT) {
         if (d->signal_rate && rng_chance(&d->rng, d->signal_rate))
             proposal = EV_SIGNAL;
-        else if (pct_should_switch(d, e))
+        else if (pct_should_switch(d, cur, steps))
             proposal = EV_SWITCH;
     }
     if (dec_value(d, 2, proposal != EV_NONE) == 0)
         return EV_NONE;
     int ev = dec_value(d, 2, proposal == EV_SIGNAL) ? EV_SIGNAL : EV_SWITCH;
     if (d->log)
-        plan_add(d->log, ev == EV_SIGNAL ? PLAN_SIGNAL : PLAN_SWITCH, e->cur, step_key(e->cur),
-                 0, 0);
+        plan_add(d->log, ev == EV_SIGNAL ? PLAN_SIGNAL : PLAN_SWITCH, cur, step_key(cur), 0, 0);
     return ev;
 }
 
-bool dec_remote(decider *d, struct exec *e)
+bool dec_remote(decider *d)
 {
     uint32_t proposal = 0;
     if (d->mode == DEC_PLAN)
@@ -355,11 +353,10 @@ bool dec_remote(decider *d, struct exec *e)
     bool remote = dec_value(d, 2, proposal) != 0;
     if (d->log && d->log->n)
         d->log->e[d->log->n - 1].value = remote;
-    (void)e;
     return remote;
 }
 
-unsigned dec_signal(decider *d, struct exec *e, unsigned n)
+unsigned dec_signal(decider *d, unsigned n)
 {
     uint32_t proposal = 0;
     if (d->mode == DEC_PLAN)
@@ -369,19 +366,18 @@ unsigned dec_signal(decider *d, struct exec *e, unsigned n)
     unsigned signo = dec_value(d, n, proposal % n);
     if (d->log && d->log->n) /* the entry dec_event logged (and dec_remote marked) */
         d->log->e[d->log->n - 1].value |= signo << 1;
-    (void)e;
     return signo;
 }
 
 _Static_assert(sizeof(((decider *)0)->cursor) / sizeof(size_t) == MAX_ACTORS + 1,
                "a plan cursor for every actor id and for the scheduler's own decisions");
 
-uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool after_event)
+uint32_t dec_pick(decider *d, dec_actor *self, bool running, uint32_t n, bool after_event)
 {
     uint32_t proposal = 0;
-    sr_actor *a = e->cur ? e->cur : &e->scheduler;
+    dec_actor *a = self;
     uint16_t nth = 0;
-    if (!after_event && e->cur) {
+    if (!after_event && running) {
         /* count forced switches at this step, so each has its own key */
         if (a->pick_step == a->steps)
             a->pick_nth++;
@@ -392,9 +388,9 @@ uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool after_event)
     if (d->mode == DEC_PLAN) {
         const plan_entry *pe;
         if (after_event)
-            proposal = index_of(e, n, d->pending_target);
+            proposal = index_of(d, n, d->pending_target);
         else if ((pe = plan_find(d, &d->cursor[a->id], a, step_key(a), PLAN_PICK, nth)))
-            proposal = index_of(e, n, pe->value);
+            proposal = index_of(d, n, pe->value);
     } else if (d->mode == DEC_RANDOM) {
         proposal = rng_below(&d->rng, n ? n : 1);
     } else if (d->mode == DEC_PCT) {
@@ -404,11 +400,11 @@ uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool after_event)
          * point. So a spin loop gives the actor it waits for one step per
          * iteration, an idle loop delays the yielder by as many steps as it
          * yields, and the priorities and change points decide the rest. */
-        proposal = pct_best(e, n);
+        proposal = pct_best(d, n);
     }
     uint32_t v = dec_value(d, n, proposal);
     if (d->log && n) {
-        uint32_t target = (uint32_t)exec_next_runnable(e, e->cur, v)->id;
+        uint32_t target = (uint32_t)d->runnable.nth(d->runnable.ctx, v)->id;
         if (after_event)
             d->log->e[d->log->n - 1].value = target;
         else if (v != 0)
@@ -417,10 +413,10 @@ uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool after_event)
     return v;
 }
 
-uint32_t dec_choose(decider *d, struct exec *e, uint32_t n)
+uint32_t dec_choose(decider *d, dec_actor *self, uint32_t n)
 {
     uint32_t proposal = 0;
-    sr_actor *a = e->cur ? e->cur : &e->scheduler; /* setup's choices: the scheduler's */
+    dec_actor *a = self;
     if (d->mode == DEC_PLAN) {
         const plan_entry *pe = plan_find(d, &d->choice_cursor[a->id], a, a->choices,
                                          PLAN_CHOICE, 0);

@@ -36,6 +36,32 @@
 
 typedef enum dec_mode { DEC_INPUT, DEC_RANDOM, DEC_PCT, DEC_PLAN } dec_mode;
 
+/* Actors per execution; ids are 0..MAX_ACTORS-1, and MAX_ACTORS names the
+ * scheduler's own decisions (those taken before any actor runs). */
+#define MAX_ACTORS 16
+
+/* What the decider reads and keeps of an actor (the engine's actor embeds
+ * it): plan entries are keyed by the actor's id and its own history. */
+typedef struct dec_actor {
+    int id;                /* the actor's id (MAX_ACTORS: the scheduler) */
+    int64_t prio;          /* PCT priority: higher runs first */
+    uint64_t steps;        /* scheduling points this actor has passed */
+    uint32_t choices;      /* program choices this actor has made */
+    uint64_t choice_step;  /* its step count at its last choice */
+    uint64_t pick_step;    /* its step count at its last forced switch ... */
+    uint16_t pick_nth;     /* ... and how many it had at that step */
+} dec_actor;
+
+/* The runnable actors other than the running one, as the scheduler
+ * numbers them (pick i runs the i-th): the engine computes the set, the
+ * decider only reads it, so decisions depend on nothing else of the
+ * engine's. */
+typedef struct dec_runnable {
+    void *ctx;
+    uint32_t (*count)(void *ctx);
+    dec_actor *(*nth)(void *ctx, uint32_t i);
+} dec_runnable;
+
 typedef enum plan_kind { PLAN_SWITCH, PLAN_SIGNAL, PLAN_PICK, PLAN_CHOICE } plan_kind;
 
 typedef struct plan_entry {
@@ -69,8 +95,8 @@ typedef struct decider {
     /* plans: logging every non-default decision, or following a plan */
     plan *log;
     const plan *follow;
-    size_t cursor[17];         /* per actor id (and the first pick, MAX_ACTORS) */
-    size_t choice_cursor[17];
+    size_t cursor[MAX_ACTORS + 1];  /* per actor id (and the scheduler's, MAX_ACTORS) */
+    size_t choice_cursor[MAX_ACTORS + 1];
     int64_t pending_target;    /* DEC_PLAN: target of the SWITCH just proposed */
     /* the recording */
     uint8_t *rec;
@@ -83,9 +109,11 @@ typedef struct decider {
     uint32_t nchange, next_change;
     uint64_t est_steps;        /* PCT: estimate of an execution's length */
     bool est_fixed;            /* ... set once for a whole hunt (dec_fix_estimate) */
+    dec_runnable runnable;     /* given by the engine (dec_init keeps it) */
 } decider;
 
-void dec_init(decider *d);
+/* runnable: how the decider sees the actors it may switch to. */
+void dec_init(decider *d, dec_runnable runnable);
 void dec_free(decider *d);
 /* Prepare for one execution. */
 void dec_start_input(decider *d, const uint8_t *bytes, size_t len);
@@ -93,9 +121,8 @@ void dec_start_input(decider *d, const uint8_t *bytes, size_t len);
 void dec_start_plan(decider *d, const plan *p);
 void dec_start_strategy(decider *d, dec_mode mode, uint64_t seed, const sr_scenario *sc,
                         uint32_t pct_depth);
-/* Called after setup, when the actors exist (PCT assigns priorities). */
-struct exec;
-void dec_begin_exec(decider *d, struct exec *e);
+/* Called after setup, when the n actors exist (PCT assigns priorities). */
+void dec_begin_exec(decider *d, dec_actor *const *actors, int n);
 /* Called after the execution (PCT learns its length, unless fixed). */
 void dec_end_exec(decider *d, uint64_t steps);
 /* Fix PCT's estimate of an execution's length, so that execution i of a
@@ -108,16 +135,18 @@ uint32_t dec_value(decider *d, uint32_t n, uint32_t proposal);
 
 /* Per-step event: 0 nothing, 1 switch, 2 signal. */
 enum { EV_NONE = 0, EV_SWITCH = 1, EV_SIGNAL = 2 };
-int dec_event(decider *d, struct exec *e);
+/* cur: the running actor; steps: the execution's so far. */
+int dec_event(decider *d, dec_actor *cur, uint64_t steps);
 /* In mixed delivery, whether the signal just decided is delivered remotely. */
-bool dec_remote(decider *d, struct exec *e);
+bool dec_remote(decider *d);
 /* For a target with n > 1 signals, which one it is. */
-unsigned dec_signal(decider *d, struct exec *e, unsigned n);
+unsigned dec_signal(decider *d, unsigned n);
 /* Which runnable actor (index among the `n` runnable ones other than the
- * current, in id order after it) runs next. */
-uint32_t dec_pick(decider *d, struct exec *e, uint32_t n, bool after_event);
-/* A program choice in [0, n). */
-uint32_t dec_choose(decider *d, struct exec *e, uint32_t n);
+ * running one, in the scheduler's order) runs next. self: the running
+ * actor, or the scheduler's own before any runs (running false). */
+uint32_t dec_pick(decider *d, dec_actor *self, bool running, uint32_t n, bool after_event);
+/* A program choice in [0, n), of self (an actor, or the scheduler's in setup). */
+uint32_t dec_choose(decider *d, dec_actor *self, uint32_t n);
 
 /* The recording, trailing zero bytes trimmed. */
 const uint8_t *dec_recording(const decider *d, size_t *len);

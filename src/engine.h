@@ -39,7 +39,6 @@
 #include "feedback.h"
 #include "race.h"
 
-#define MAX_ACTORS 16
 #define EXEC_MAX_REPORTS 8 /* non-fatal findings kept per execution */
 #define MAX_STACKS 32
 #define STACK_REGION 0x7f0000000000ull
@@ -78,13 +77,8 @@ struct sr_actor {
     unsigned walks_open;      /* sr_walk_begin without sr_walk_end yet */
     const char *waiting_where; /* where it blocked on waiting_on */
     sr_actor *interrupted;    /* whose signal this actor is handling */
-    int64_t prio;             /* PCT priority: higher runs first */
-    uint64_t steps;           /* scheduling points this actor has passed */
     uint64_t point;           /* its last scheduling point (feedback_point) */
-    uint32_t choices;         /* program choices this actor has made */
-    uint64_t choice_step;     /* its step count at its last choice */
-    uint64_t pick_step;       /* its step count at its last forced switch ... */
-    uint16_t pick_nth;        /* ... and how many it had at that step */
+    dec_actor dec;            /* what the decider keeps of it (dec.id == id) */
 };
 
 typedef struct gt_frame {

@@ -29,10 +29,24 @@ _Thread_local exec *exec_current;
 char engine_tsan_join;
 #endif
 
+/* The decider's view of the runnable actors (decide.h): the ones other
+ * than the running actor, numbered as exec_next_runnable numbers them. */
+static uint32_t runnable_count(void *ctx)
+{
+    exec *e = ctx;
+    return (uint32_t)exec_count_runnable(e, e->cur);
+}
+
+static dec_actor *runnable_nth(void *ctx, uint32_t i)
+{
+    exec *e = ctx;
+    return &exec_next_runnable(e, e->cur, i)->dec;
+}
+
 void exec_init(exec *e)
 {
     memset(e, 0, sizeof *e);
-    dec_init(&e->dec);
+    dec_init(&e->dec, (dec_runnable){e, runnable_count, runnable_nth});
     trace_init(&e->tr);
     race_init(&e->race);
 }
@@ -209,7 +223,7 @@ void exec_reschedule(void)
         exec_fail_detail(CHECK_DEADLOCK, "deadlock: no runnable actor",
                          cur->waiting_where ? cur->waiting_where : "", detail);
     }
-    uint32_t idx = dec_pick(&e->dec, e, (uint32_t)n, false);
+    uint32_t idx = dec_pick(&e->dec, &cur->dec, true, (uint32_t)n, false);
     switch_to(e, exec_next_runnable(e, cur, idx));
 }
 
@@ -226,23 +240,23 @@ void exec_point(int kind, uint64_t addr, uint64_t value, const char *text)
         e->stopped = true; /* a hunt's time is up in the middle of a long execution */
         back_to_main(e);
     }
-    e->cur->steps++;
+    e->cur->dec.steps++;
     e->cur->point = feedback_point((unsigned)kind, addr);
-    int ev = dec_event(&e->dec, e);
+    int ev = dec_event(&e->dec, &e->cur->dec, e->steps);
     if (ev == EV_NONE)
         return;
     if (ev == EV_SIGNAL) {
         bool remote = e->sc.delivery == SR_DELIVER_REMOTE;
         if (e->sc.delivery == SR_DELIVER_MIXED)
-            remote = dec_remote(&e->dec, e);
+            remote = dec_remote(&e->dec);
         unsigned nsig = sig_count(e->target);
-        unsigned signo = nsig > 1 ? dec_signal(&e->dec, e, nsig) : 0;
+        unsigned signo = nsig > 1 ? dec_signal(&e->dec, nsig) : 0;
         if (sig_can_land(e, e->cur, remote, signo))
             sig_deliver(e, remote, signo);
         return;
     }
     uint32_t n = (uint32_t)exec_count_runnable(e, e->cur);
-    uint32_t idx = dec_pick(&e->dec, e, n, true);
+    uint32_t idx = dec_pick(&e->dec, &e->cur->dec, true, n, true);
     if (n)
         switch_to(e, exec_next_runnable(e, e->cur, idx));
 }
@@ -282,14 +296,9 @@ sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, 
     a->walks_open = 0;
     a->waiting_where = NULL;
     a->interrupted = NULL;
-    a->prio = 0;
     race_spawn(e, a->id);
-    a->steps = 0;
     a->point = 0;
-    a->choices = 0;
-    a->choice_step = 0;
-    a->pick_step = ~0ull;
-    a->pick_nth = 0;
+    a->dec = (dec_actor){.id = a->id, .pick_step = ~0ull};
     fiber_start(&a->fib, actor_main, a);
     return a;
 }
@@ -310,6 +319,7 @@ static void reset(exec *e, const sr_target *t, const sr_scenario *sc)
     e->cur = NULL;
     memset(&e->scheduler, 0, sizeof e->scheduler);
     e->scheduler.id = MAX_ACTORS;
+    e->scheduler.dec.id = MAX_ACTORS;
     e->profiler = NULL;
     e->remote_pending = false;
     e->steps = 0;
@@ -336,11 +346,15 @@ void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *o
             sig_spawn_profiler(e, t->profiler_name ? t->profiler_name : "profiler");
     }
     e->in_setup = false;
-    dec_begin_exec(&e->dec, e);
+    dec_actor *all[MAX_ACTORS];
+    for (int i = 0; i < e->nactors; i++)
+        all[i] = &e->actors[i].dec;
+    dec_begin_exec(&e->dec, all, e->nactors);
     e->cur = NULL;
     int n = e->failed ? 0 : exec_count_runnable(e, NULL); /* a failed setup runs nothing */
     if (n)
-        e->cur = exec_next_runnable(e, NULL, dec_pick(&e->dec, e, (uint32_t)n, false));
+        e->cur = exec_next_runnable(
+            e, NULL, dec_pick(&e->dec, &e->scheduler.dec, false, (uint32_t)n, false));
     if (e->cur)
         fiber_switch(&e->main_fiber, &e->cur->fib);
     ENGINE_JOIN_ACQUIRE();

@@ -1316,10 +1316,75 @@ static void test_check_races(void)
 /* Encoding, strategies, determinism.                                 */
 /* ------------------------------------------------------------------ */
 
+/* decide.c alone: a runnable set of its own, no engine (decide.h). */
+typedef struct fake_runnable {
+    dec_actor a[3];
+    uint32_t n;
+} fake_runnable;
+static uint32_t fake_count(void *ctx) { return ((fake_runnable *)ctx)->n; }
+static dec_actor *fake_nth(void *ctx, uint32_t i) { return &((fake_runnable *)ctx)->a[i]; }
+
+static void test_decide_alone(void)
+{
+    fake_runnable f = {.n = 3};
+    for (int i = 0; i < 3; i++)
+        f.a[i] = (dec_actor){.id = i + 1, .pick_step = ~0ull};
+    dec_runnable set = {&f, fake_count, fake_nth};
+    sr_scenario sc = test_scenario(SR_DELIVER_SAME_THREAD);
+    dec_actor self = {.id = 0, .pick_step = ~0ull};
+
+    /* PCT: a forced switch goes to the runnable actor of highest priority,
+     * and the recording replays that pick */
+    decider d;
+    dec_init(&d, set);
+    dec_start_strategy(&d, DEC_PCT, 7, &sc, 1);
+    dec_actor *all[3] = {&f.a[0], &f.a[1], &f.a[2]};
+    dec_begin_exec(&d, all, 3);
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < 3; i++)
+        best = f.a[i].prio > f.a[best].prio ? i : best;
+    uint32_t got = dec_pick(&d, &self, true, 3, false);
+    CHECK(got == best, "PCT picked %u, the highest priority is %u", got, best);
+    size_t n;
+    uint8_t copy[64];
+    const uint8_t *rec = dec_recording(&d, &n);
+    memcpy(copy, rec, n);
+    decider r;
+    dec_init(&r, set);
+    dec_start_input(&r, copy, n);
+    CHECK(dec_pick(&r, &self, true, 3, false) == best, "the recording replays the pick");
+
+    /* the random walk's non-default picks, logged as a plan, are followed */
+    plan log = {0};
+    uint32_t picks[20];
+    dec_start_strategy(&d, DEC_RANDOM, 3, &sc, 3);
+    d.log = &log;
+    for (int i = 0; i < 20; i++) {
+        self.steps++;
+        picks[i] = dec_pick(&d, &self, true, 3, false);
+    }
+    d.log = NULL;
+    plan_sort(&log);
+    CHECK(log.n > 0, "no non-default pick in 20");
+    dec_start_plan(&r, &log);
+    self.steps = 0;
+    self.pick_step = ~0ull;
+    bool same = true;
+    for (int i = 0; i < 20; i++) {
+        self.steps++;
+        same &= dec_pick(&r, &self, true, 3, false) == picks[i];
+    }
+    CHECK(same, "the plan's picks differ from the logged walk's");
+    plan_free(&log);
+    dec_free(&d);
+    dec_free(&r);
+}
+
 static void test_encoding(void)
 {
+    fake_runnable none = {.n = 0};
     decider d;
-    dec_init(&d);
+    dec_init(&d, (dec_runnable){&none, fake_count, fake_nth});
     const uint8_t bytes[] = {0x05 /* 1,0,1,0,0,0,0,0 */, 0xff};
     dec_start_input(&d, bytes, sizeof bytes);
     CHECK(dec_value(&d, 2, 0) == 1, "bit 0");
@@ -1337,7 +1402,7 @@ static void test_encoding(void)
     uint8_t copy[64];
     memcpy(copy, rec, n);
     decider d2;
-    dec_init(&d2);
+    dec_init(&d2, (dec_runnable){&none, fake_count, fake_nth});
     dec_start_input(&d2, copy, n);
     CHECK(dec_value(&d2, 2, 0) == 1 && dec_value(&d2, 2, 0) == 0 && dec_value(&d2, 2, 0) == 1,
           "recording replays");
@@ -1493,6 +1558,7 @@ int main(int argc, char **argv)
 {
     harness_init(argc, argv);
     RUN(test_encoding);
+    RUN(test_decide_alone);
     RUN(test_schedule_file_roundtrip);
     RUN(test_scenario_from_bytes);
     RUN(test_strategies);
