@@ -272,23 +272,60 @@ static bool takes_value(const char *flag)
     return false;
 }
 
-int cli_hunt(int argc, char **argv)
+/* A flag with a value (--strategy ... and the scenario's): 0, or 2 after
+ * a one-line error. */
+static int value_flag(const char *a, const char *v, hunt_config *c, sr_scenario *sc,
+                      bool *have_time, bool *have_max_steps)
 {
-    hunt_config c = {.mode = DEC_RANDOM, .depth = 3, .jobs = 1, .out_dir = "findings",
-                     .minimize_seconds = 10, .races = true};
-    hunt_cli h = {.c = &c};
-    const char *target = NULL;
-    c.seed = rng_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
-    c.seed &= 0xffffffffull;
-    bool have_time = false;
-    sr_scenario sc = {0};
-    bool have_max_steps = false;
     int rc = 0;
-    /* the target comes first so its scenario defaults can be overridden */
+    bool known;
+    if (!strcmp(a, "--strategy")) {
+        if (!strcmp(v, "random")) c->mode = DEC_RANDOM;
+        else if (!strcmp(v, "pct")) c->mode = DEC_PCT;
+        else rc = cli_usage_error("hunt: --strategy: '%s' is not random or pct", v);
+    } else if (!strcmp(a, "--depth")) {
+        if (!cli_parse_u32(v, 1, DEC_PCT_MAX_DEPTH, &c->depth))
+            rc = cli_usage_error("hunt: --depth must be in 1..%d, got '%s'",
+                                 DEC_PCT_MAX_DEPTH, v);
+    } else if (!strcmp(a, "--seed")) {
+        if (!cli_parse_u64(v, &c->seed))
+            rc = cli_usage_error("hunt: --seed needs a non-negative number, got '%s'", v);
+    } else if (!strcmp(a, "--time")) {
+        if (!cli_parse_seconds(v, &c->time_limit))
+            rc = cli_usage_error("hunt: --time needs a positive number of seconds, got "
+                                 "'%s'", v);
+        *have_time = true;
+    } else if (!strcmp(a, "--execs")) {
+        if (!cli_parse_u64(v, &c->exec_limit) || c->exec_limit == 0)
+            rc = cli_usage_error("hunt: --execs needs a positive number, got '%s'", v);
+    } else if (!strcmp(a, "--jobs")) {
+        uint32_t j = 1;
+        if (!cli_parse_u32(v, 1, 256, &j))
+            rc = cli_usage_error("hunt: --jobs must be in 1..256, got '%s'", v);
+        c->jobs = (int)j;
+    } else if (!strcmp(a, "--out")) {
+        c->out_dir = v;
+    } else {
+        *have_max_steps |= !strcmp(a, "--max-steps");
+        rc = parse_scenario_flag(a, v, sc, &known);
+        if (rc == 0 && !known)
+            rc = cli_usage_error("hunt: unknown option '%s' (stackrace hunt --help)", a);
+    }
+    return rc;
+}
+
+/* The command line into c and h: 0, -1 after --help, or 2 after a
+ * one-line error. The target comes first, so that the scenario flags
+ * override its defaults. */
+static int parse(int argc, char **argv, hunt_config *c, hunt_cli *h)
+{
+    const char *target = NULL;
+    bool have_time = false, have_max_steps = false;
+    int rc = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(HUNT_HELP, stdout);
-            return 0;
+            return -1;
         }
         if (argv[i][0] != '-' && !target)
             target = argv[i];
@@ -297,20 +334,19 @@ int cli_hunt(int argc, char **argv)
     }
     if (!target)
         return cli_usage_error("hunt: missing TARGET (stackrace hunt --help)");
-    if (!(c.target = cli_target(target)))
+    if (!(c->target = cli_target(target)))
         return 2;
-    sc = scenario_defaults(c.target);
+    sr_scenario sc = scenario_defaults(c->target);
     for (int i = 1; i < argc && rc == 0; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool known;
         if (a[0] != '-') {
             if (a != target)
                 rc = cli_usage_error("hunt: unexpected argument '%s'", a);
             continue;
         }
-        if (!strcmp(a, "--keep-going")) { c.keep_going = true; continue; }
-        if (!strcmp(a, "--json")) { h.json = true; continue; }
-        if (!strcmp(a, "--no-races")) { c.races = false; continue; }
+        if (!strcmp(a, "--keep-going")) { c->keep_going = true; continue; }
+        if (!strcmp(a, "--json")) { h->json = true; continue; }
+        if (!strcmp(a, "--no-races")) { c->races = false; continue; }
         i++;
         if (!v) {
             rc = takes_value(a) ? cli_usage_error("hunt: %s needs a value", a)
@@ -318,56 +354,44 @@ int cli_hunt(int argc, char **argv)
                                                   "--help)", a);
             break;
         }
-        if (!strcmp(a, "--strategy")) {
-            if (!strcmp(v, "random")) c.mode = DEC_RANDOM;
-            else if (!strcmp(v, "pct")) c.mode = DEC_PCT;
-            else rc = cli_usage_error("hunt: --strategy: '%s' is not random or pct", v);
-        } else if (!strcmp(a, "--depth")) {
-            if (!cli_parse_u32(v, 1, DEC_PCT_MAX_DEPTH, &c.depth))
-                rc = cli_usage_error("hunt: --depth must be in 1..%d, got '%s'",
-                                     DEC_PCT_MAX_DEPTH, v);
-        } else if (!strcmp(a, "--seed")) {
-            if (!cli_parse_u64(v, &c.seed))
-                rc = cli_usage_error("hunt: --seed needs a non-negative number, got '%s'", v);
-        } else if (!strcmp(a, "--time")) {
-            if (!cli_parse_seconds(v, &c.time_limit))
-                rc = cli_usage_error("hunt: --time needs a positive number of seconds, got "
-                                     "'%s'", v);
-            have_time = true;
-        } else if (!strcmp(a, "--execs")) {
-            if (!cli_parse_u64(v, &c.exec_limit) || c.exec_limit == 0)
-                rc = cli_usage_error("hunt: --execs needs a positive number, got '%s'", v);
-        } else if (!strcmp(a, "--jobs")) {
-            uint32_t j;
-            if (!cli_parse_u32(v, 1, 256, &j))
-                rc = cli_usage_error("hunt: --jobs must be in 1..256, got '%s'", v);
-            c.jobs = (int)j;
-        } else if (!strcmp(a, "--out")) {
-            c.out_dir = v;
-        } else {
-            have_max_steps |= !strcmp(a, "--max-steps");
-            rc = parse_scenario_flag(a, v, &sc, &known);
-            if (rc == 0 && !known)
-                rc = cli_usage_error("hunt: unknown option '%s' (stackrace hunt --help)", a);
-        }
+        rc = value_flag(a, v, c, &sc, &have_time, &have_max_steps);
     }
-    if (rc == 0 && !have_max_steps)
-        sc.max_steps = scenario_step_budget(&sc);
-    if (rc == 0) {
-        const char *why = scenario_check(&sc);
-        if (why)
-            rc = cli_usage_error("hunt: %s", why);
-    }
-    struct stat sb;
-    if (rc == 0 && mkdir(c.out_dir, 0755) != 0 && errno != EEXIST)
-        rc = cli_usage_error("hunt: cannot create %s: %s", c.out_dir, strerror(errno));
-    else if (rc == 0 && (stat(c.out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
-        rc = cli_usage_error("hunt: --out %s is not a directory", c.out_dir);
     if (rc)
         return rc;
-    if (!have_time && !c.exec_limit)
-        c.time_limit = 60;
-    c.sc = sc;
+    if (!have_max_steps)
+        sc.max_steps = scenario_step_budget(&sc);
+    const char *why = scenario_check(&sc);
+    if (why)
+        return cli_usage_error("hunt: %s", why);
+    if (!have_time && !c->exec_limit)
+        c->time_limit = 60;
+    c->sc = sc;
+    return 0;
+}
+
+/* --out: made if missing, and a directory. */
+static int make_out_dir(const char *dir)
+{
+    struct stat sb;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return cli_usage_error("hunt: cannot create %s: %s", dir, strerror(errno));
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return cli_usage_error("hunt: --out %s is not a directory", dir);
+    return 0;
+}
+
+int cli_hunt(int argc, char **argv)
+{
+    hunt_config c = {.mode = DEC_RANDOM, .depth = 3, .jobs = 1, .out_dir = "findings",
+                     .minimize_seconds = 10, .races = true};
+    hunt_cli h = {.c = &c};
+    c.seed = rng_mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
+    c.seed &= 0xffffffffull;
+    int rc = parse(argc, argv, &c, &h);
+    if (rc == 0)
+        rc = make_out_dir(c.out_dir);
+    if (rc)
+        return rc < 0 ? 0 : rc;
     h.quiet = h.json || !isatty(2);
     char depth[32] = "";
     if (c.mode == DEC_PCT)
@@ -376,8 +400,8 @@ int cli_hunt(int argc, char **argv)
         printf("hunting %s: strategy %s%s, seed %llu, %d job%s, scenario: %u mutator%s, "
                "program %u, delivery %s, barrier spacing %u\n",
                c.target->name, strategy_name(c.mode), depth, (unsigned long long)c.seed, c.jobs,
-               c.jobs == 1 ? "" : "s", sc.mutators, sc.mutators == 1 ? "" : "s",
-               sc.program_len, scenario_delivery_name(sc.delivery), sc.barrier_spacing);
+               c.jobs == 1 ? "" : "s", c.sc.mutators, c.sc.mutators == 1 ? "" : "s",
+               c.sc.program_len, scenario_delivery_name(c.sc.delivery), c.sc.barrier_spacing);
     fflush(stdout);
     hunt_sink sink = {.ctx = &h, .finding = h.json ? NULL : tell_finding,
                       .progress = h.quiet ? NULL : tell_progress, .error = tell_error};
@@ -386,17 +410,15 @@ int cli_hunt(int argc, char **argv)
         abort();
     hunt_run(&c, &sink, o);
     clear_progress(&h);
-    if (h.json) {
+    if (h.json)
         print_json(&c, o);
-    } else {
-        uint64_t n = o->execs;
-        double secs = o->seconds;
+    else
         printf("hunt %s: %llu execs in %.1f s (%.0f execs/s), %d finding%s; signals %llu, "
                "walks %llu complete, %llu declined\n",
-               c.target->name, (unsigned long long)n, secs, secs > 0 ? (double)n / secs : 0.0,
-               o->nfindings, o->nfindings == 1 ? "" : "s", (unsigned long long)o->signals,
+               c.target->name, (unsigned long long)o->execs, o->seconds,
+               o->seconds > 0 ? (double)o->execs / o->seconds : 0.0, o->nfindings,
+               o->nfindings == 1 ? "" : "s", (unsigned long long)o->signals,
                (unsigned long long)o->walks_complete, (unsigned long long)o->walks_declined);
-    }
     int status = o->error ? o->error : o->nfindings ? 1 : 0;
     free(o);
     return status;
