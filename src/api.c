@@ -30,7 +30,7 @@ sr_actor *sr_spawn_profiler(const char *name)
 
 void sr_name(const void *p, size_t size, const char *role, const char *owner)
 {
-    race_name(exec_current, p, size, role, owner);
+    watch_name(exec_current, p, size, role, owner);
 }
 
 sr_actor *sr_self(void) { return exec_current->cur; }

@@ -194,6 +194,15 @@ void stk_gt_pop(sr_stack *s);
 /* walk.c */
 void walk_note_change(sr_stack *s);
 
+/* watch.c: check 5's view of the execution. A plain access of the target
+ * state (p) or of a stack word (p NULL, stack_addr); synchronization on the
+ * word or lock at p; a name for a range of the target state. */
+void watch_read(exec *e, const void *p, sr_addr stack_addr, const char *where);
+void watch_write(exec *e, const void *p, sr_addr stack_addr, const char *where);
+void watch_acquire(exec *e, const void *p);
+void watch_release(exec *e, const void *p);
+void watch_name(exec *e, const void *p, size_t size, const char *role, const char *owner);
+
 /* signal.c */
 /* How many signals the target has (0, 1 for on_signal, or nsignals). */
 unsigned sig_count(const sr_target *t);

@@ -296,7 +296,7 @@ sr_actor *exec_spawn(exec *e, const char *name, unsigned flags, sr_actor_fn fn, 
     a->walks_open = 0;
     a->waiting_where = NULL;
     a->interrupted = NULL;
-    race_spawn(e, a->id);
+    race_spawn(&e->race, a->id);
     a->point = 0;
     a->dec = (dec_actor){.id = a->id, .pick_step = ~0ull};
     fiber_start(&a->fib, actor_main, a);
@@ -330,7 +330,7 @@ static void reset(exec *e, const sr_target *t, const sr_scenario *sc)
     memset(&e->stats, 0, sizeof e->stats);
     memset(e->last_event, 0, sizeof e->last_event);
     stk_reset(e);
-    race_begin(e);
+    race_begin(&e->race);
 }
 
 void exec_run(exec *e, const sr_target *t, const sr_scenario *sc, exec_result *out)

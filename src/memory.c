@@ -21,7 +21,7 @@ sr_word sr_load_at(const sr_word *p, const char *where)
 {
     exec *e = exec_current;
     sr_word v = *p;
-    race_read(e, p, 0, where);
+    watch_read(e, p, 0, where);
     ENGINE_TSAN_READ(p);
     exec_point(T_LOAD, exec_stable_addr(p), v, NULL);
     return v;
@@ -30,7 +30,7 @@ sr_word sr_load_at(const sr_word *p, const char *where)
 void sr_store_at(sr_word *p, sr_word v, const char *where)
 {
     exec *e = exec_current;
-    race_write(e, p, 0, where);
+    watch_write(e, p, 0, where);
     ENGINE_TSAN_WRITE(p);
     *p = v;
     exec_point(T_STORE, exec_stable_addr(p), v, NULL);
@@ -40,7 +40,7 @@ sr_word sr_atomic_load(const sr_word *p)
 {
     exec *e = exec_current;
     sr_word v = *p;
-    race_acquire(e, p);
+    watch_acquire(e, p);
     ENGINE_TSAN_ACQUIRE(p);
     exec_point(T_ATOMIC_LOAD, exec_stable_addr(p), v, NULL);
     return v;
@@ -49,7 +49,7 @@ sr_word sr_atomic_load(const sr_word *p)
 void sr_atomic_store(sr_word *p, sr_word v)
 {
     exec *e = exec_current;
-    race_release(e, p);
+    watch_release(e, p);
     ENGINE_TSAN_RELEASE(p);
     *p = v;
     exec_point(T_ATOMIC_STORE, exec_stable_addr(p), v, NULL);
@@ -58,10 +58,10 @@ void sr_atomic_store(sr_word *p, sr_word v)
 bool sr_cas(sr_word *p, sr_word old, sr_word new_value)
 {
     exec *e = exec_current;
-    race_acquire(e, p);
+    watch_acquire(e, p);
     ENGINE_TSAN_ACQUIRE(p);
     if (*p == old) {
-        race_release(e, p);
+        watch_release(e, p);
         ENGINE_TSAN_RELEASE(p);
         *p = new_value;
         exec_point(T_CAS, exec_stable_addr(p), new_value, NULL);
@@ -116,7 +116,7 @@ void sr_lock_acquire_at(sr_lock *l, const char *where)
     while (l->owner)
         block_on(e, l, where);
     l->owner = e->cur;
-    race_acquire(e, l);
+    watch_acquire(e, l);
     ENGINE_TSAN_ACQUIRE(l);
     exec_point(T_LOCK, exec_stable_addr(l), 0, l->name);
 }
@@ -130,7 +130,7 @@ bool sr_lock_try(sr_lock *l)
         return false;
     }
     l->owner = e->cur;
-    race_acquire(e, l);
+    watch_acquire(e, l);
     ENGINE_TSAN_ACQUIRE(l);
     exec_point(T_TRYLOCK, exec_stable_addr(l), 0, l->name);
     return true;
@@ -142,7 +142,7 @@ void sr_lock_release(sr_lock *l)
     if (l->owner != e->cur)
         exec_fail_detail(CHECK_MODEL, "model misuse: release of a lock the actor does not hold",
                          l->name ? l->name : "", NULL);
-    race_release(e, l);
+    watch_release(e, l);
     ENGINE_TSAN_RELEASE(l);
     l->owner = NULL;
     for (int i = 0; i < e->nactors; i++) {

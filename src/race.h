@@ -24,6 +24,11 @@
  * Deterministic like everything else: clocks are functions of the schedule.
  * Shadow words carry the execution's generation, so nothing is cleared
  * between executions.
+ *
+ * The detector knows nothing of the engine: the engine (watch.c) says where
+ * an access is (a word of the target state or of a stack, by index), who
+ * makes it and when, and the detector hands back the races it makes; the
+ * engine tells them.
  */
 #ifndef STACKRACE_RACE_H
 #define STACKRACE_RACE_H
@@ -32,17 +37,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct exec;
-struct sr_stack;
-
 #define RACE_CLOCKS 17 /* MAX_ACTORS actors and the scheduler */
+#define RACE_STACKS 32 /* MAX_STACKS */
 
 typedef struct race_vc {
     uint32_t c[RACE_CLOCKS];
 } race_vc;
 
 typedef struct race_names {
-    const void *lo, *hi;  /* a named range of the target state */
+    size_t lo, hi;        /* a named range of the target state: byte offsets */
     const char *role;     /* "next": what the signature uses */
     const char *owner;    /* "G1": what the narrative adds */
 } race_names;
@@ -53,40 +56,64 @@ typedef struct race {
     uint32_t stride;       /* bytes per shadow word this execution */
     uint8_t *state_shadow; /* one shadow word per 8 bytes of target state */
     size_t state_cap;      /* bytes allocated */
-    uint8_t *stack_shadow[32]; /* per stack (MAX_STACKS) */
-    size_t stack_cap[32];
+    uint8_t *stack_shadow[RACE_STACKS];
+    size_t stack_cap[RACE_STACKS];
     race_vc *sync;         /* clocks of locks and atomic words */
     uint32_t nsync, sync_cap;
     race_vc vc[RACE_CLOCKS]; /* each actor's clock, and the scheduler's */
-    race_vc suspend, resume; /* remote-suspend handshakes */
-    const char *where[256];  /* interned code locations */
-    uint32_t nwhere;
     race_names names[256];
     uint32_t nnames;
 } race;
 
+/* Where an access is, and who makes it when. */
+#define RACE_STATE (-1)
+typedef struct race_at {
+    int stack;             /* RACE_STATE: the target state; else the stack's id */
+    size_t word;           /* the word's index in it */
+    size_t words;          /* the words it has */
+    unsigned actor;        /* who */
+    uint32_t step;         /* the execution's step */
+    unsigned nactors;      /* actors in the execution (all spawned: setup is over) */
+} race_at;
+
+typedef struct race_access {
+    const char *kind;      /* "read", "write" */
+    const char *where;
+    unsigned actor;
+    uint32_t step;
+} race_access;
+
+/* The races one access makes, in the order found: with the word's last
+ * write, then (a write) with each actor's last unordered read. */
+typedef struct race_found {
+    unsigned n;
+    struct {
+        race_access first, second;
+    } race[RACE_CLOCKS + 1];
+} race_found;
+
 void race_init(race *r);
 void race_free(race *r);
 /* Per execution, after reset and before setup. */
-void race_begin(struct exec *e);
+void race_begin(race *r);
 /* A new actor starts from the scheduler's clock. */
-void race_spawn(struct exec *e, int actor);
+void race_spawn(race *r, int actor);
 
-/* Plain accesses: p is a pointer into the target state, or NULL with a
- * stack address. */
-void race_read(struct exec *e, const void *p, uint64_t stack_addr, const char *where);
-void race_write(struct exec *e, const void *p, uint64_t stack_addr, const char *where);
-/* Synchronization on the word or lock at p (in the target state). */
-void race_acquire(struct exec *e, const void *p);
-void race_release(struct exec *e, const void *p);
+/* Plain accesses, after setup; true if found holds races. */
+bool race_read(race *r, const race_at *at, const char *where, race_found *found);
+bool race_write(race *r, const race_at *at, const char *where, race_found *found);
+/* Synchronization on the word or lock at `at` (in the target state). */
+void race_acquire(race *r, const race_at *at);
+void race_release(race *r, const race_at *at);
 /* Remote-suspend: the victim is frozen / the handler is done. */
-void race_suspend(struct exec *e, int victim, int handler);
-void race_resume(struct exec *e, int victim, int handler);
+void race_suspend(race *r, int victim, int handler);
+void race_resume(race *r, int victim, int handler);
 
-void race_name(struct exec *e, const void *p, unsigned long size, const char *role,
-               const char *owner);
-/* Stack s moved from old_n words to new_n, keeping the top `kept` words in
- * their places counted from the top: their history moves with them. */
-void race_stack_moved(struct exec *e, const struct sr_stack *s, uint32_t old_n, uint32_t new_n,
-                      uint32_t kept);
+/* Names [offset, offset + size) of the target state, for the reports. */
+void race_name(race *r, size_t offset, size_t size, const char *role, const char *owner);
+const race_names *race_name_of(const race *r, size_t offset);
+/* Stack `stack` moved from old_n words to new_n, keeping the top `kept`
+ * words in their places counted from the top: their history moves with
+ * them. */
+void race_stack_moved(race *r, int stack, uint32_t old_n, uint32_t new_n, uint32_t kept);
 #endif

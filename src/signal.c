@@ -88,7 +88,7 @@ void sig_deliver(exec *e, bool remote, unsigned signo)
     exec_event(T_SIGNAL_REMOTE, a->pc, a->sp, name);
     e->remote_ctx = ctx;
     e->remote_pending = true;
-    race_suspend(e, a->id, e->profiler->id);
+    race_suspend(&e->race, a->id, e->profiler->id);
     ENGINE_TSAN_RELEASE(&e->remote_ctx); /* the victim's past is the handler's */
     a->state = ACT_FROZEN;
     e->profiler->state = ACT_RUNNABLE;
@@ -108,7 +108,7 @@ static void profiler_main(void *arg)
         sr_sigctx ctx = e->remote_ctx;
         ENGINE_TSAN_ACQUIRE(&e->remote_ctx);
         run_handler(e, self, &ctx);
-        race_resume(e, ctx.victim->id, self->id);
+        race_resume(&e->race, ctx.victim->id, self->id);
         ENGINE_TSAN_RELEASE(&e->remote_pending);
         e->remote_pending = false;
         ctx.victim->state = ACT_RUNNABLE;

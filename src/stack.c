@@ -200,7 +200,7 @@ sr_word sr_stack_load_at(sr_addr addr, const char *where)
     exec *e = exec_current;
     sr_word *w = word_at(e, addr, "load");
     sr_word v = *w;
-    race_read(e, NULL, addr, where);
+    watch_read(e, NULL, addr, where);
     ENGINE_TSAN_READ(w);
     exec_point(T_SLOAD, addr, v, NULL);
     return v;
@@ -210,7 +210,7 @@ void sr_stack_store_at(sr_addr addr, sr_word v, const char *where)
 {
     exec *e = exec_current;
     sr_word *w = word_at(e, addr, "store");
-    race_write(e, NULL, addr, where);
+    watch_write(e, NULL, addr, where);
     ENGINE_TSAN_WRITE(w);
     *w = v;
     exec_point(T_SSTORE, addr, v, NULL);
@@ -261,7 +261,7 @@ void sr_call(int fi)
         exec_fail_detail(CHECK_MODEL, "model misuse: stack overflow on call",
                          e->target->funcs[fi].name, NULL);
     sr_pc ret = next_call_site(a->pc);
-    race_write(e, NULL, slot, e->target->funcs[fi].name); /* the call pushes the slot */
+    watch_write(e, NULL, slot, e->target->funcs[fi].name); /* the call pushes the slot */
     ENGINE_TSAN_WRITE(&s->words[(slot - s->lo) / 8]);
     s->words[(slot - s->lo) / 8] = ret;
     a->sp = slot;
@@ -306,7 +306,7 @@ void sr_ret(void)
         exec_fail_detail(CHECK_MODEL, "model misuse: return with no matching call", f->name,
                          NULL);
     sr_pc want = s->frames[s->depth - 1].ret;
-    race_read(e, NULL, slot, f->name); /* the return pops it */
+    watch_read(e, NULL, slot, f->name); /* the return pops it */
     ENGINE_TSAN_READ(&s->words[(slot - s->lo) / 8]);
     sr_word word = s->words[(slot - s->lo) / 8];
     stk_gt_pop(s);
@@ -376,9 +376,9 @@ void sr_stack_move(sr_stack *s, uint32_t size)
     for (sr_walk *w = s->walks; w; w = w->next_active)
         w->sp += delta;
     /* the move rewrites every word it keeps: accesses it does not exclude race with it */
-    race_stack_moved(e, s, old_n, new_n, kept);
+    race_stack_moved(&e->race, s->id, old_n, new_n, kept);
     for (uint32_t k = 1; k <= kept; k++) {
-        race_write(e, NULL, s->hi - 8 * (sr_addr)k, "sr_stack_move");
+        watch_write(e, NULL, s->hi - 8 * (sr_addr)k, "sr_stack_move");
         ENGINE_TSAN_WRITE(&s->words[new_n - k]);
     }
     exec_point(T_STACK_MOVE, s->lo, size, s->name);
