@@ -7,23 +7,30 @@
  * API functions (sr_load, sr_call, ...) find the running execution through
  * a thread-local pointer, so `--jobs N` runs N independent engines.
  *
- * Modules and prefixes:
+ * Modules and prefixes (this header is the engine's; the modules below it
+ * include it, the ones it includes never include it back):
  *   exec.c      exec_    lifecycle, the scheduling point, switching, aborting
- *   decide.c    dec_     decisions: read from bytes or made by a strategy,
- *                        always recorded as bytes
  *   memory.c    (sr_)    shared words and model locks
  *   stack.c     stk_     stacks, symbols, calls/returns, ground truth
  *   walk.c      walk_    the walk oracle
  *   signal.c    sig_     signal delivery (same-thread and remote-suspend)
+ *   watch.c     watch_   check 5's view of the execution: accesses, races told
+ *   api.c       (sr_)    actors, program choices, throws, annotations
+ * Below it, knowing nothing of the engine:
+ *   decide.c    dec_     decisions: read from bytes or made by a strategy,
+ *                        always recorded as bytes (over dec_actor, a runnable set)
+ *   race.c      race_    the happens-before detector (over race_at words)
  *   trace.c     trace_   the event trace and its hash
  *   finding.c   finding_ findings and their signatures
- *   api.c       (sr_)    actors, program choices, throws, annotations
+ *   fiber.c     fiber_   the actors' stacks and switches
  * Around the engine (same library, used by the CLI and the tests):
  *   run.c       run_     running a target from a schedule
  *   minimize.c  run_minimize, plan-based ddmin
+ *   hunt.c      hunt_    the search: jobs, seeds, saving, minimizing (hunt.h)
  *   schedfile.c sched_   the schedule file format
  *   scenario.c  scenario_ defaults, checks, scenarios drawn from bytes
  *   report.c    report_  narrative, trace, SVG, JSON strings
+ * scripts/structure checks that no circle comes back.
  */
 #ifndef STACKRACE_ENGINE_H
 #define STACKRACE_ENGINE_H
