@@ -293,7 +293,8 @@ static void patch_rewriter(void *arg)
     for (sr_word i = pos; i < n; i++) {
         if (st->v == V_LEFTOVER && i == n - 1)
             continue;
-        sr_stack_store(sr_load(&st->entry[i].slot), sr_load(&st->entry[i].orig));
+        sr_addr slot = sr_load(&st->entry[i].slot); /* one load per statement: */
+        sr_stack_store(slot, sr_load(&st->entry[i].orig)); /* the same order in any build */
     }
     if (st->v != V_SIDE) {
         sr_store(&st->n, 0);
@@ -999,7 +1000,8 @@ static void move_mutator(void *arg)
         sr_throw("the stack did not move");
     if (st->mode != MOVE_STALE)
         sr_store(&st->slot, sr_load(&st->slot) + delta);
-    sr_stack_store(sr_load(&st->slot), sr_load(&st->orig)); /* the barrier comes down */
+    slot = sr_load(&st->slot); /* one load per statement: the same order in any build */
+    sr_stack_store(slot, sr_load(&st->orig)); /* the barrier comes down */
     walk_here(st->stack);
     sr_call(U_F3);
     sr_ret();
@@ -1123,7 +1125,8 @@ static void on_sigprof(void *state, const sr_sigctx *ctx)
         sr_throw("ctx->nested is wrong");
     if (st->masked && ctx->nested)
         sr_throw("nested despite the mask");
-    if (sr_load(&st->a) != sr_load(&st->b))
+    sr_word a = sr_load(&st->a);
+    if (a != sr_load(&st->b))
         sr_throw("torn record");
 }
 

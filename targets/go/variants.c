@@ -44,7 +44,12 @@ static int traceback_cgo(go_state *st, g *curg)
 {
     SR_NOTE("sigprof: %s is in a cgo call: walks %s from syscallpc/syscallsp", curg->name,
             curg->name);
-    return gentraceback(st, sr_load(&curg->syscallpc), sr_load(&curg->syscallsp), curg);
+    /* two loads, two scheduling points: in this order, as Go evaluates the
+     * arguments (C leaves the order of a call's arguments unspecified, and
+     * gcc and clang differ: one load per statement) */
+    sr_pc pc = sr_load(&curg->syscallpc);
+    sr_addr sp = sr_load(&curg->syscallsp);
+    return gentraceback(st, pc, sp, curg);
 }
 
 static int traceback_ctx(go_state *st, g *gp, const sr_sigctx *ctx)
