@@ -9,7 +9,8 @@ SR=$1 GOOD=$2 BAD=$3 FIRST=$4 SANITIZE=${5:-}
 OUT=$(mktemp) ERR=$(mktemp)
 trap 'rm -f "$OUT" "$ERR"' EXIT
 fail() { echo "FAIL - $*"; head -c 2000 "$OUT"; head -c 2000 "$ERR"; exit 1; }
-run() { local want=$1; shift; set +e; timeout 120 "$SR" "$@" >"$OUT" 2>"$ERR"; local rc=$?; set -e
+LIMIT=120 # seconds a command may take (a hung one fails)
+run() { local want=$1; shift; set +e; timeout "$LIMIT" "$SR" "$@" >"$OUT" 2>"$ERR"; local rc=$?; set -e
         [[ $rc == "$want" ]] || fail "stackrace $* exited $rc, not $want"; }
 
 run 0 --plugin "$GOOD" walkers
@@ -56,7 +57,9 @@ if [[ $SANITIZE != *thread* ]]; then # no sweep under ThreadSanitizer
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); e=[p["first_error"] for p in r["per_pc"] if p["verdicts"]["fault"]]; assert e and all(x["verdict"] == "fault" and "faulted (SIGSEGV)" in x["fault"] for x in e), r["per_pc"][:2]' "$OUT" ||
         fail "sweep --per-pc of user-crash: each faulting pc names its fault"
     echo "ok - sweep --per-pc: the evidence of a faulting pc says how the walker faulted"
-    run 0 --plugin "$GOOD" sweep --walker user-spin-once --calls 5 --json
+    # a few seconds (the tracer's 2 s limit; 20 s in a sanitizer build): a
+    # sweep whose watchdog never fires hangs, and fails at the limit
+    LIMIT=60 run 0 --plugin "$GOOD" sweep --walker user-spin-once --calls 5 --json
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); t=r["total"]; assert t["fault"] == r["faults"] == r["findings"] == 1 and r["first_finding"].startswith("watchdog: walker user-spin-once did not finish a walk in ") and t["exact"] > 100, r' "$OUT" ||
         fail "sweep of user-spin-once: the stuck walk stopped by the watchdog, a finding"
     echo "ok - sweep: a walk that does not end is stopped by the tracer's watchdog, told as a finding, and the sweep goes on"
