@@ -834,10 +834,12 @@ static void test_layouts_walked(void)
      * libgcc's correct walk wrong several times a second here */
     unsigned tail = (1u << SHAPE_CALL) | (1u << SHAPE_TAIL) | (1u << SHAPE_LEAF_LEAVE);
     st = run_on(&walker_libgcc, tail, 2 * SAMPLES, true, false, false);
+    const nfinding *f = finding_of("walk-oracle");
     CHECK(st.exact > 1000 && st.installed > 100 && st.wrong == 0 && st.lost == 0,
           "libgcc, tail into leaf-leave under barriers: %llu exact, %llu barriers, %llu lost, "
-          "%llu wrong", (unsigned long long)st.exact, (unsigned long long)st.installed,
-          (unsigned long long)st.lost, (unsigned long long)st.wrong);
+          "%llu wrong; first: %s: %s", (unsigned long long)st.exact,
+          (unsigned long long)st.installed, (unsigned long long)st.lost,
+          (unsigned long long)st.wrong, f ? f->message : "-", f ? f->detail : "-");
 }
 
 int main(int argc, char **argv)
