@@ -45,8 +45,8 @@ static bool stack_word(exec *e, sr_addr addr, race_at *at)
     return true;
 }
 
-/* "G1.stkbar+0x8", "state+0x40", "T1 stack word 0x...": the word raced on,
- * and the role the signature uses. */
+/* "M1.head+0x8" (a named range: owner.role), "state+0x40", "S stack word
+ * 0x...": the word raced on, and the role the signature uses. */
 static const char *describe_word(const exec *e, const race_at *at, sr_addr stack_addr,
                                  char *var, size_t len)
 {
